@@ -1,0 +1,297 @@
+/* In-memory columns and batches. Growth doubles capacity; the validity bitmap, values and
+ * (for strings) offsets always have room for `cap` rows. */
+#include "storage/column.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+sdb_rc sdb_column_init(sdb_column *c, sdb_type t, sdb_err *err)
+{
+    memset(c, 0, sizeof *c);
+    if (!sdb_type_valid((int)t))
+        return SDB_FAIL(err, SDB_ERR_MISUSE, "bad column type %d", (int)t);
+    c->type = t;
+    if (t == SDB_TYPE_SYMBOL) {
+        c->dict = sdb_symdict_create();
+        if (c->dict == NULL)
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a symbol dictionary");
+    }
+    if (t == SDB_TYPE_STRING) {
+        c->v.off = calloc(1, sizeof *c->v.off);
+        if (c->v.off == NULL)
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a string column");
+    }
+    return SDB_OK;
+}
+
+void sdb_column_free(sdb_column *c)
+{
+    free(c->valid);
+    free(c->v.raw);
+    free(c->bytes);
+    sdb_symdict_destroy(c->dict);
+    memset(c, 0, sizeof *c);
+}
+
+void sdb_column_clear(sdb_column *c)
+{
+    c->n = 0;
+    c->nbytes = 0;
+}
+
+sdb_rc sdb_column_reserve(sdb_column *c, uint64_t rows, sdb_err *err)
+{
+    uint64_t cap;
+    size_t width, words;
+    void *p;
+    if (rows <= c->cap)
+        return SDB_OK;
+    cap = c->cap ? c->cap : 64;
+    while (cap < rows)
+        cap *= 2;
+    width = c->type == SDB_TYPE_STRING ? sizeof(uint64_t) : sdb_type_width(c->type);
+    words = (size_t)((cap + 63) / 64);
+    p = realloc(c->valid, words * sizeof(uint64_t));
+    if (p == NULL)
+        goto nomem;
+    c->valid = p;
+    memset(c->valid + (c->cap + 63) / 64, 0, (words - (c->cap + 63) / 64) * sizeof(uint64_t));
+    p = realloc(c->v.raw, (size_t)(cap + (c->type == SDB_TYPE_STRING)) * width);
+    if (p == NULL)
+        goto nomem;
+    c->v.raw = p;
+    c->cap = cap;
+    return SDB_OK;
+nomem:
+    return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a column of %llu rows",
+                    (unsigned long long)cap);
+}
+
+/* Bits past n may be stale after a truncate; every push sets or clears its own bit. */
+static inline void set_valid(sdb_column *c, uint64_t row, bool v)
+{
+    uint64_t bit = 1ULL << (row & 63);
+    if (v)
+        c->valid[row >> 6] |= bit;
+    else
+        c->valid[row >> 6] &= ~bit;
+}
+
+static inline sdb_rc grow1(sdb_column *c, sdb_err *err)
+{
+    if (c->n < c->cap)
+        return SDB_OK;
+    return sdb_column_reserve(c, c->n + 1, err);
+}
+
+void sdb_column_truncate(sdb_column *c, uint64_t rows)
+{
+    if (rows >= c->n)
+        return;
+    c->n = rows;
+    if (c->type == SDB_TYPE_STRING)
+        c->nbytes = c->v.off[rows];
+}
+
+sdb_rc sdb_column_push_nulls(sdb_column *c, uint64_t count, sdb_err *err)
+{
+    SDB_TRY(sdb_column_reserve(c, c->n + count, err));
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t r = c->n + i;
+        set_valid(c, r, false);
+        switch (c->type) {
+        case SDB_TYPE_TIMESTAMP:
+        case SDB_TYPE_INT64: c->v.i64[r] = 0; break;
+        case SDB_TYPE_FLOAT64: c->v.f64[r] = 0; break;
+        case SDB_TYPE_BOOL: c->v.b8[r] = 0; break;
+        case SDB_TYPE_SYMBOL: c->v.code[r] = 0; break;
+        case SDB_TYPE_STRING: c->v.off[r + 1] = c->nbytes; break;
+        }
+    }
+    c->n += count;
+    return SDB_OK;
+}
+
+sdb_rc sdb_column_push_null(sdb_column *c, sdb_err *err)
+{
+    return sdb_column_push_nulls(c, 1, err);
+}
+
+sdb_rc sdb_column_push_i64(sdb_column *c, int64_t v, sdb_err *err)
+{
+    SDB_TRY(grow1(c, err));
+    c->v.i64[c->n] = v;
+    set_valid(c, c->n++, true);
+    return SDB_OK;
+}
+
+sdb_rc sdb_column_push_f64(sdb_column *c, double v, sdb_err *err)
+{
+    SDB_TRY(grow1(c, err));
+    c->v.f64[c->n] = v;
+    set_valid(c, c->n++, true);
+    return SDB_OK;
+}
+
+sdb_rc sdb_column_push_bool(sdb_column *c, bool v, sdb_err *err)
+{
+    SDB_TRY(grow1(c, err));
+    c->v.b8[c->n] = v ? 1 : 0;
+    set_valid(c, c->n++, true);
+    return SDB_OK;
+}
+
+sdb_rc sdb_column_push_code(sdb_column *c, uint32_t code, sdb_err *err)
+{
+    SDB_TRY(grow1(c, err));
+    c->v.code[c->n] = code;
+    set_valid(c, c->n++, true);
+    return SDB_OK;
+}
+
+sdb_rc sdb_column_push_str(sdb_column *c, const char *s, size_t n, sdb_err *err)
+{
+    if (c->type == SDB_TYPE_SYMBOL) {
+        uint32_t code;
+        SDB_TRY(sdb_symdict_intern(c->dict, s, n, &code, err));
+        return sdb_column_push_code(c, code, err);
+    }
+    SDB_TRY(grow1(c, err));
+    if (n > c->bytes_cap - c->nbytes) {
+        uint64_t cap = c->bytes_cap ? c->bytes_cap : 1024;
+        char *b;
+        while (cap - c->nbytes < n)
+            cap *= 2;
+        b = realloc(c->bytes, (size_t)cap);
+        if (b == NULL)
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %llu bytes of strings",
+                            (unsigned long long)cap);
+        c->bytes = b;
+        c->bytes_cap = cap;
+    }
+    if (n > 0)
+        memcpy(c->bytes + c->nbytes, s, n);
+    c->nbytes += n;
+    c->v.off[c->n + 1] = c->nbytes;
+    set_valid(c, c->n++, true);
+    return SDB_OK;
+}
+
+sdb_rc sdb_column_push_from(sdb_column *c, const sdb_column *src, uint64_t row, sdb_err *err)
+{
+    uint32_t len;
+    const char *s;
+    if (src->type != c->type)
+        return SDB_FAIL(err, SDB_ERR_MISUSE, "column type %s copied into %s",
+                        sdb_type_name(src->type), sdb_type_name(c->type));
+    if (!sdb_column_valid(src, row))
+        return sdb_column_push_null(c, err);
+    switch (c->type) {
+    case SDB_TYPE_TIMESTAMP:
+    case SDB_TYPE_INT64: return sdb_column_push_i64(c, src->v.i64[row], err);
+    case SDB_TYPE_FLOAT64: return sdb_column_push_f64(c, src->v.f64[row], err);
+    case SDB_TYPE_BOOL: return sdb_column_push_bool(c, src->v.b8[row] != 0, err);
+    case SDB_TYPE_SYMBOL:
+    case SDB_TYPE_STRING:
+        s = sdb_column_str(src, row, &len);
+        return sdb_column_push_str(c, s, len, err);
+    }
+    return SDB_FAIL(err, SDB_ERR_MISUSE, "bad column type");
+}
+
+const char *sdb_column_str(const sdb_column *c, uint64_t row, uint32_t *len)
+{
+    if (c->type == SDB_TYPE_SYMBOL)
+        return sdb_symdict_get(c->dict, c->v.code[row], len);
+    *len = (uint32_t)(c->v.off[row + 1] - c->v.off[row]);
+    return c->bytes ? c->bytes + c->v.off[row] : "";
+}
+
+uint64_t sdb_column_null_count(const sdb_column *c)
+{
+    uint64_t valid = 0, full = c->n / 64;
+    for (uint64_t w = 0; w < full; w++)
+        valid += (uint64_t)__builtin_popcountll(c->valid[w]);
+    if (c->n & 63)
+        valid += (uint64_t)__builtin_popcountll(c->valid[full] & ((1ULL << (c->n & 63)) - 1));
+    return c->n - valid;
+}
+
+void sdb_batch_init(sdb_batch *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void sdb_batch_free(sdb_batch *b)
+{
+    for (uint32_t i = 0; i < b->ncols; i++) {
+        free(b->names[i]);
+        sdb_column_free(&b->cols[i]);
+    }
+    free(b->names);
+    free(b->cols);
+    memset(b, 0, sizeof *b);
+}
+
+void sdb_batch_clear(sdb_batch *b)
+{
+    for (uint32_t i = 0; i < b->ncols; i++)
+        sdb_column_clear(&b->cols[i]);
+    b->nrows = 0;
+}
+
+int sdb_batch_find(const sdb_batch *b, const char *name, size_t len)
+{
+    for (uint32_t i = 0; i < b->ncols; i++)
+        if (strncmp(b->names[i], name, len) == 0 && b->names[i][len] == '\0')
+            return (int)i;
+    return -1;
+}
+
+sdb_rc sdb_batch_add(sdb_batch *b, const char *name, size_t len, sdb_type t, int *idx, sdb_err *err)
+{
+    char *copy;
+    if (len > SDB_NAME_MAX)
+        return SDB_FAIL(err, SDB_ERR_LIMIT, "column name of %zu bytes is longer than %u", len,
+                        SDB_NAME_MAX);
+    if (sdb_batch_find(b, name, len) >= 0)
+        return SDB_FAIL(err, SDB_ERR_EXISTS, "column '%.*s' already exists", (int)len, name);
+    if (b->ncols == b->cap) {
+        uint32_t cap = b->cap ? b->cap * 2 : 16;
+        char **names = realloc(b->names, cap * sizeof *names);
+        if (names == NULL)
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %u columns", cap);
+        b->names = names;
+        sdb_column *cols = realloc(b->cols, cap * sizeof *cols);
+        if (cols == NULL)
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %u columns", cap);
+        b->cols = cols;
+        b->cap = cap;
+    }
+    copy = malloc(len + 1);
+    if (copy == NULL)
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a column name");
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    sdb_rc rc = sdb_column_init(&b->cols[b->ncols], t, err);
+    if (rc == SDB_OK)
+        rc = sdb_column_push_nulls(&b->cols[b->ncols], b->nrows, err);
+    if (rc != SDB_OK) {
+        sdb_column_free(&b->cols[b->ncols]);
+        free(copy);
+        return rc;
+    }
+    b->names[b->ncols] = copy;
+    if (idx != NULL)
+        *idx = (int)b->ncols;
+    b->ncols++;
+    return SDB_OK;
+}
+
+sdb_rc sdb_batch_pad(sdb_batch *b, sdb_err *err)
+{
+    for (uint32_t i = 0; i < b->ncols; i++)
+        if (b->cols[i].n < b->nrows)
+            SDB_TRY(sdb_column_push_nulls(&b->cols[i], b->nrows - b->cols[i].n, err));
+    return SDB_OK;
+}

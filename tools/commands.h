@@ -1,0 +1,16 @@
+/* The subcommands of the spandb command, one file each (tools/cmd_<name>.c). Each takes the
+ * arguments after its name and returns the process exit status. */
+#ifndef SDB_TOOLS_COMMANDS_H
+#define SDB_TOOLS_COMMANDS_H
+
+typedef struct sdb_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage; /* one line: arguments */
+    const char *help;  /* one line: what it does */
+} sdb_command;
+
+/* The command table, ended by a zeroed entry (tools/spandb.c). */
+extern const sdb_command sdb_commands[];
+
+#endif

@@ -1,0 +1,48 @@
+/* spandb: the command-line entry point. Dispatches to one subcommand per file; the
+ * table below is the single list of them. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/commands.h"
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("spandb %s\n", SPANDB_VERSION);
+    return 0;
+}
+
+const sdb_command sdb_commands[] = {
+    {"version", cmd_version, "", "print the version"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: spandb COMMAND [ARGS]\n\ncommands:\n");
+    for (const sdb_command *c = sdb_commands; c->name != NULL; c++)
+        fprintf(f, "  %-8s %-44s %s\n", c->name, c->usage, c->help);
+    fprintf(f, "\nrun 'spandb COMMAND --help' for the options of one command\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return cmd_version(0, NULL);
+    for (const sdb_command *c = sdb_commands; c->name != NULL; c++)
+        if (strcmp(c->name, argv[1]) == 0)
+            return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "spandb: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
