@@ -121,7 +121,8 @@ void sdb_bitunpack_for(const uint8_t *src, uint32_t n, unsigned width, uint64_t 
     if (rest > 0) {
         uint8_t pad[8 * 64] = {0};
         uint64_t tmp[GROUP];
-        memcpy(pad, src + (size_t)full * 8 * width, sdb_bitpack_bytes(rest, width));
+        if (width > 0)
+            memcpy(pad, src + (size_t)full * 8 * width, sdb_bitpack_bytes(rest, width));
         fn(pad, tmp, base);
         memcpy(out + (size_t)full * GROUP, tmp, rest * sizeof tmp[0]);
     }
@@ -145,7 +146,8 @@ uint64_t sdb_bitunpack_delta(const uint8_t *src, uint32_t n, unsigned width, uin
             fn(in, tmp, base);
         } else {
             uint8_t pad[8 * 64] = {0};
-            memcpy(pad, in, sdb_bitpack_bytes(m, width));
+            if (width > 0)
+                memcpy(pad, in, sdb_bitpack_bytes(m, width));
             fn(pad, tmp, base);
         }
         for (uint32_t i = 0; i < m; i++) {

@@ -390,7 +390,8 @@ static sdb_rc dec_dict(const uint8_t *src, size_t len, uint32_t n, uint64_t *off
     total = 0;
     for (uint32_t i = 1; i <= n; i++) {
         const uint64_t c = off[i], l = doff[c + 1] - doff[c];
-        memcpy(q + total, dbytes + doff[c], (size_t)l);
+        if (l > 0)
+            memcpy(q + total, dbytes + doff[c], (size_t)l);
         total += l;
         off[i] = total;
     }
