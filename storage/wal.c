@@ -65,6 +65,7 @@ struct sdb_wal {
     uint64_t *files;          /* first seq of each file, ascending; the last is being appended */
     uint32_t nfiles;          /* entries in files */
     uint32_t files_cap;       /* entries allocated */
+    uint64_t syncs;           /* fsyncs of WAL files done (for tests and metrics) */
     int broken;               /* a write or fsync failed: every call fails with `failure` */
     sdb_err failure;          /* the error that broke the log */
 };
@@ -582,6 +583,7 @@ static sdb_rc roll(sdb_wal *w, sdb_err *err)
 {
     if (w->opts.mode != SDB_SYNC_NONE && w->durable_seq < w->written_seq) {
         SDB_TRY(sdb_file_sync(w->fd, w->path, err));
+        w->syncs++;
         w->durable_seq = w->written_seq;
         now(&w->last_sync);
         pthread_cond_broadcast(&w->cv);
@@ -850,6 +852,7 @@ sdb_rc sdb_wal_commit(sdb_wal *w, uint64_t seq, sdb_err *err)
             fail_log(w, rc, &e);
             goto out;
         }
+        w->syncs++;
         if (target > w->durable_seq)
             w->durable_seq = target;
         pthread_cond_broadcast(&w->cv);
@@ -906,6 +909,15 @@ uint32_t sdb_wal_file_count(sdb_wal *w)
     uint32_t v;
     pthread_mutex_lock(&w->mu);
     v = w->nfiles;
+    pthread_mutex_unlock(&w->mu);
+    return v;
+}
+
+uint64_t sdb_wal_sync_count(sdb_wal *w)
+{
+    uint64_t v;
+    pthread_mutex_lock(&w->mu);
+    v = w->syncs;
     pthread_mutex_unlock(&w->mu);
     return v;
 }

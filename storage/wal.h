@@ -73,6 +73,8 @@ uint64_t sdb_wal_last_seq(sdb_wal *wal);
 uint64_t sdb_wal_durable_seq(sdb_wal *wal);
 /* Number of files in the log (for tests and `spandb inspect`). */
 uint32_t sdb_wal_file_count(sdb_wal *wal);
+/* fsyncs of WAL files done since open (commits and rolls): how well group commit batches. */
+uint64_t sdb_wal_sync_count(sdb_wal *wal);
 
 /* Called for each replayed record; b and table are borrowed for the call. A non-OK return
  * stops the replay and is returned by it. */
