@@ -179,6 +179,29 @@ sdb_rc sdb_file_unlink(const char *path, bool missing_ok, sdb_err *err)
     return SDB_OK;
 }
 
+typedef struct rmtree_ctx {
+    const char *dir;
+} rmtree_ctx;
+
+static sdb_rc rm_entry(void *ctx, const char *name, sdb_err *err)
+{
+    char path[SDB_PATH_MAX];
+    SDB_TRY(sdb_file_join(path, ((rmtree_ctx *)ctx)->dir, name, err));
+    return sdb_file_unlink(path, true, err);
+}
+
+sdb_rc sdb_file_remove_dir(const char *dir, sdb_err *err)
+{
+    rmtree_ctx ctx = {dir};
+    sdb_rc rc = sdb_file_list_dir(dir, rm_entry, &ctx, err);
+    if (rc == SDB_ERR_NOTFOUND)
+        return SDB_OK;
+    SDB_TRY(rc);
+    if (rmdir(dir) != 0 && errno != ENOENT)
+        return SDB_FAIL_SYS(err, "remove directory %s", dir);
+    return SDB_OK;
+}
+
 static sdb_rc mkdir_one(const char *dir, sdb_err *err)
 {
     struct stat st;

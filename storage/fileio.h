@@ -76,6 +76,10 @@ typedef sdb_rc (*sdb_file_list_fn)(void *ctx, const char *name, sdb_err *err);
  * missing. */
 sdb_rc sdb_file_list_dir(const char *dir, sdb_file_list_fn fn, void *ctx, sdb_err *err);
 
+/* Delete the files of dir (one level, no subdirectories) and dir itself; a missing dir is
+ * fine. */
+sdb_rc sdb_file_remove_dir(const char *dir, sdb_err *err);
+
 /* Try to take an exclusive advisory lock (flock) on fd without waiting. Fails with
  * SDB_ERR_BUSY when another open file description holds it. The lock is released when the
  * last descriptor of this open file is closed, including when the process dies. */
