@@ -168,7 +168,7 @@ Test(bitpack, width_over_64_is_misuse)
     cr_assert(strstr(err.msg, "bit width 65") != NULL);
 }
 
-Test(enc_i64, random_and_edge_values_round_trip_in_every_encoding, .timeout = 120)
+Test(enc_i64, random_and_edge_values_round_trip_in_every_encoding)
 {
     const uint32_t nmax = 65536;
     int64_t *v = malloc(nmax * 8);
@@ -243,7 +243,7 @@ Test(enc_i64, choice_follows_the_shape)
     free(v);
 }
 
-Test(enc_i64, hostile_blocks_decode_or_fail_corrupt, .timeout = 240)
+Test(enc_i64, hostile_blocks_decode_or_fail_corrupt)
 {
     enum { N = 700 };
     int64_t v[N];
@@ -344,7 +344,7 @@ static double special(void)
     return from_bits(bits[rnd() % 8]);
 }
 
-Test(enc_f64, specials_and_random_round_trip_bit_exactly_in_every_encoding, .timeout = 120)
+Test(enc_f64, specials_and_random_round_trip_bit_exactly_in_every_encoding)
 {
     double *v = malloc(65536 * 8);
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
@@ -402,7 +402,7 @@ Test(enc_f64, decimal_for_latencies_and_costs)
     free(v);
 }
 
-Test(enc_f64, hostile_blocks_decode_or_fail_corrupt, .timeout = 240)
+Test(enc_f64, hostile_blocks_decode_or_fail_corrupt)
 {
     enum { N = 300 };
     double v[N];
@@ -481,7 +481,7 @@ static void rt_code_as(uint8_t enc, const uint32_t *v, uint32_t n, uint32_t ncod
     sdb_buf_free(&b);
 }
 
-Test(enc_code, one_to_65536_distinct_codes_round_trip, .timeout = 120)
+Test(enc_code, one_to_65536_distinct_codes_round_trip)
 {
     uint32_t *v = malloc(65536 * 4);
     sdb_buf b = SDB_BUF_INIT;
@@ -517,7 +517,7 @@ Test(enc_code, one_to_65536_distinct_codes_round_trip, .timeout = 120)
     free(v);
 }
 
-Test(enc_code, codes_past_the_dictionary_are_corrupt, .timeout = 240)
+Test(enc_code, codes_past_the_dictionary_are_corrupt)
 {
     enum { N = 500 };
     uint32_t v[N], out[N];
@@ -619,7 +619,7 @@ static uint8_t chosen_str(const strs *s)
     return enc;
 }
 
-Test(enc_str, every_shape_round_trips_in_every_encoding, .timeout = 120)
+Test(enc_str, every_shape_round_trips_in_every_encoding)
 {
     for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
         const uint32_t n = sizes[z];
@@ -682,7 +682,7 @@ Test(enc_str, one_mib_strings_round_trip)
     strs_free(&s);
 }
 
-Test(enc_str, hostile_blocks_decode_or_fail_corrupt, .timeout = 240)
+Test(enc_str, hostile_blocks_decode_or_fail_corrupt)
 {
     strs s = make_strs(200, 0, 12);
     rt_str_as(SDB_ENC_PLAIN, &s, 3000);
