@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/common/endian.h"
 #include "storage/encoding.h"
 #include "storage/encoding_int.h"
 #include "storage/types.h"
@@ -231,7 +232,7 @@ Test(enc_i64, choice_follows_the_shape)
     for (uint32_t i = 0; i < N; i++)
         v[i] = 1000 + (int64_t)(rnd() % 4000);
     cr_assert_eq(rt_i64(v, N, &size), SDB_ENC_FOR);
-    cr_assert_eq(size, 9 + sdb_bitpack_bytes(N, 12));
+    cr_assert_eq(size, SDB_PFOR_HDR + sdb_bitpack_bytes(N, 12));
     for (uint32_t i = 0; i < N; i++)
         v[i] = (int64_t)(rnd() % 5) * INT64_C(1000000000000) * (i / 1000 % 2 ? 1 : -1);
     for (uint32_t i = 0; i < N; i++)
@@ -269,12 +270,41 @@ Test(enc_i64, corrupt_headers_name_the_problem)
     cr_assert(strstr(err.msg, "int64 for block: bit width 70 exceeds 64"), "%s", err.msg);
     blk[8] = 8;
     cr_assert_eq(sdb_dec_i64(SDB_ENC_FOR, blk, sizeof blk, 4, out, &err), SDB_ERR_CORRUPT);
-    cr_assert(strstr(err.msg, "41 bytes, expected 13"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "41 bytes, expected 17"), "%s", err.msg);
     cr_assert_eq(sdb_dec_i64(SDB_ENC_HEX, blk, sizeof blk, 4, out, &err), SDB_ERR_CORRUPT);
     cr_assert(strstr(err.msg, "unknown encoding 10"), "%s", err.msg);
     cr_assert_eq(sdb_dec_i64(SDB_ENC_CONST, blk, 8, 0, out, &err), SDB_ERR_CORRUPT);
     cr_assert(strstr(err.msg, "row count 0"), "%s", err.msg);
     cr_assert_eq(sdb_dec_i64(SDB_ENC_CONST, blk, 8, 65537, out, &err), SDB_ERR_CORRUPT);
+}
+
+Test(enc_i64, heavy_tail_outliers_become_exceptions)
+{
+    enum { N = 65536 };
+    int64_t *v = malloc(N * 8);
+    size_t size;
+    sdb_buf b = SDB_BUF_INIT;
+    sdb_err err;
+    for (uint32_t i = 0; i < N; i++)
+        v[i] = i % 1000 == 7 ? INT64_MAX - (int64_t)i : (int64_t)(rnd() % 1000);
+    cr_assert_eq(rt_i64(v, N, &size), SDB_ENC_FOR);
+    /* 10 bits a value plus 66 exceptions of 10 bytes, not 64 bits a value */
+    cr_assert_eq(size, SDB_PFOR_HDR + sdb_bitpack_bytes(N, 10) + 66 * 10);
+    /* late spans: sorted timestamps with a few far out of order stay DELTA */
+    for (uint32_t i = 0; i < N; i++)
+        v[i] = INT64_C(1700000000000000000) + (int64_t)i * 1000000 +
+               (i % 5000 == 3 ? -INT64_C(3600000000000) : 0);
+    uint8_t enc = rt_i64(v, N, &size);
+    cr_assert(enc == SDB_ENC_DELTA || enc == SDB_ENC_DOD, "%s", sdb_enc_name(enc));
+    cr_assert_lt(size, (size_t)N / 2, "%zu", size);
+    /* an exception position past the block is corrupt */
+    cr_assert_eq(sdb_enc_i64_as(SDB_ENC_FOR, v, 100, &b, &err), SDB_OK);
+    cr_assert_gt(sdb_get_le32(b.data + 9), 0);
+    sdb_put_le16(b.data + SDB_PFOR_HDR + sdb_bitpack_bytes(100, b.data[8]), 100);
+    cr_assert_eq(sdb_dec_i64(SDB_ENC_FOR, b.data, b.len, 100, v, &err), SDB_ERR_CORRUPT);
+    cr_assert(strstr(err.msg, "int64 for block: exception 0 at position 100"), "%s", err.msg);
+    sdb_buf_free(&b);
+    free(v);
 }
 
 Test(enc_i64, rle_run_lengths_must_cover_the_block)
