@@ -733,22 +733,41 @@ Test(enc_str, dict_expansion_is_bounded)
 {
     /* one dictionary value of 64 KiB referenced 65,536 times: 4 GiB, refused */
     enum { L = 1 << 16 };
-    uint8_t *blk = calloc(1, 4 + 1 + 4 + L + 1 + 1);
+    uint8_t *blk = calloc(1, 9 + L + 1);
     uint64_t *off = malloc((65536 + 1) * 8);
     sdb_buf bytes = SDB_BUF_INIT;
     sdb_err err;
-    blk[0] = 1; /* ndict */
-    blk[4] = 17;
-    blk[5] = 0; /* length 65536 in 17 bits */
-    blk[6] = 0;
-    blk[7] = 1;
-    blk[8 + L] = 0; /* code width 0 */
-    cr_assert_eq(sdb_dec_str(SDB_ENC_DICT, blk, 8 + L + 1, 65536, off, &bytes, &err),
+    blk[0] = 1;  /* ndict */
+    blk[4] = 0;  /* form: lengths + bytes */
+    blk[5] = 17; /* length 65536 in 17 bits */
+    blk[8] = 1;
+    blk[9 + L] = 0; /* code width 0 */
+    cr_assert_eq(sdb_dec_str(SDB_ENC_DICT, blk, 9 + L + 1, 65536, off, &bytes, &err),
                  SDB_ERR_CORRUPT);
     cr_assert(strstr(err.msg, "string dict block: decodes to"), "%s", err.msg);
+    blk[4] = 2;
+    cr_assert_eq(sdb_dec_str(SDB_ENC_DICT, blk, 9 + L + 1, 65536, off, &bytes, &err),
+                 SDB_ERR_CORRUPT);
+    cr_assert(strstr(err.msg, "unknown dictionary form 2"), "%s", err.msg);
     free(blk);
     free(off);
     sdb_buf_free(&bytes);
+}
+
+Test(enc_str, shared_trace_ids_use_a_hex_dictionary)
+{
+    enum { N = 4096 };
+    strs s = make_strs(N, 1, 0); /* 32-hex, each id repeated 4 times */
+    sdb_buf b = SDB_BUF_INIT;
+    sdb_err err;
+    uint8_t enc;
+    cr_assert_eq(sdb_enc_str(s.off, s.bytes, N, &b, &enc, &err), SDB_OK);
+    cr_assert_eq(enc, SDB_ENC_DICT);
+    cr_assert_eq(b.data[4], 1, "dictionary form %u", b.data[4]);
+    cr_assert_lt(b.len, (size_t)N * 16 / 2);
+    rt_str_as(SDB_ENC_DICT, &s, 2000);
+    sdb_buf_free(&b);
+    strs_free(&s);
 }
 
 Test(enc, names_cover_every_encoding)
