@@ -316,7 +316,7 @@ static void set_validity(sdb_column *c, const uint8_t *bits, uint64_t nrows)
 static sdb_rc get_symbols(reader *r, sdb_column *c, uint64_t nrows, const char *col,
                           sdb_err *err)
 {
-    uint32_t ndict, width;
+    uint32_t ndict, width, empty_code = UINT32_MAX;
     uint32_t *remap = NULL;
     sdb_rc rc;
     SDB_TRY(get_u32(r, "symbol dictionary size", &ndict, err));
@@ -336,8 +336,16 @@ static sdb_rc get_symbols(reader *r, sdb_column *c, uint64_t nrows, const char *
         }
         if ((rc = need(r, len, "symbol", err)) != SDB_OK)
             goto done;
+        /* "" is interned once: sdb_symdict compares a second "" against a NULL buffer while
+           it holds no bytes (memcmp(NULL, ..., 0)), which UBSan rejects */
+        if (len == 0 && empty_code != UINT32_MAX) {
+            remap[i] = empty_code;
+            continue;
+        }
         if ((rc = sdb_symdict_intern(c->dict, (const char *)r->p, len, &remap[i], err)) != SDB_OK)
             goto done;
+        if (len == 0)
+            empty_code = remap[i];
         r->p += len;
     }
     width = ndict <= 256 ? 1 : ndict <= 65536 ? 2 : 4;
@@ -472,7 +480,7 @@ static sdb_rc get_column(reader *r, sdb_batch *b, uint32_t i, sdb_err *err)
 sdb_rc sdb_batch_deserialize(const void *p, size_t n, sdb_batch *b, char **table, sdb_err *err)
 {
     const uint8_t *in = p;
-    uint32_t raw_len, stored_len, tlen, ncols;
+    uint32_t raw_len, stored_len, tlen = 0, ncols = 0;
     uint8_t *raw = NULL;
     const char *tname;
     reader r;
