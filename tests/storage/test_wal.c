@@ -26,10 +26,10 @@ static uint64_t rows_of(uint64_t s)
 
 /* What the replay callback saw. */
 typedef struct seen {
-    uint64_t n;         /* records */
-    uint64_t *seqs;     /* their seqs, in order */
+    uint64_t n;              /* records */
+    uint64_t *seqs;          /* their seqs, in order */
     const uint64_t *seed_of; /* expected fixture seed per seq (NULL: seed = seq) */
-    int fail_at;        /* return SDB_ERR_CANCELLED at this seq (0: never) */
+    int fail_at;             /* return SDB_ERR_CANCELLED at this seq (0: never) */
 } seen;
 
 static sdb_rc on_record(void *ctx, uint64_t seq, const char *table, const sdb_batch *b,
@@ -158,12 +158,12 @@ Test(wal, commit_of_unappended_seq_is_misuse)
 
 /* ---- group commit ---- */
 
-#define THREADS 4
+#define THREADS    4
 #define PER_THREAD 60
 
 typedef struct worker {
-    sdb_wal *w;           /* shared log */
-    int id;               /* 0..THREADS-1 */
+    sdb_wal *w;                /* shared log */
+    int id;                    /* 0..THREADS-1 */
     uint64_t seqs[PER_THREAD]; /* committed seqs */
     char msg[SDB_ERR_MSG_MAX]; /* the failure, returned by the thread */
 } worker;
@@ -262,7 +262,8 @@ Test(wal, replay_torn_tail_at_every_length_keeps_records_before_it)
         if (cut > start) {
             cr_assert(strstr(rep.reason, FIRST_FILE) != NULL, "%s", rep.reason);
             cr_assert(strstr(rep.reason, cut - start < 32 ? "record header is" : "payload is") !=
-                          NULL, "%s", rep.reason);
+                          NULL,
+                      "%s", rep.reason);
         }
         cr_assert_eq(file_size(FIRST_FILE), start, "the torn tail is truncated");
         free(s.seqs);
