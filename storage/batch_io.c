@@ -85,8 +85,10 @@ static sdb_rc put_symbols(sdb_buf *o, const sdb_column *c, uint64_t nrows, sdb_e
         if (!sdb_column_valid(c, r))
             continue;
         if (code >= count) {
-            rc = SDB_FAIL(err, SDB_ERR_MISUSE, "symbol code %u of row %llu is not in the "
-                          "dictionary of %u", code, (unsigned long long)r, count);
+            rc = SDB_FAIL(err, SDB_ERR_MISUSE,
+                          "symbol code %u of row %llu is not in the "
+                          "dictionary of %u",
+                          code, (unsigned long long)r, count);
             goto done;
         }
         if (map[code] != UINT32_MAX)
@@ -191,9 +193,10 @@ sdb_rc sdb_batch_serialize(const sdb_batch *b, const char *table, sdb_buf *out, 
         return SDB_FAIL(err, SDB_ERR_MISUSE, "table name of %zu bytes (1 to %u allowed)", tlen,
                         SDB_TABLE_NAME_MAX);
     if (b->nrows > SDB_BATCH_IO_MAX_ROWS || b->ncols > SDB_BATCH_IO_MAX_COLS)
-        return SDB_FAIL(err, SDB_ERR_LIMIT, "table %s: batch of %llu rows and %u columns is "
-                        "larger than %llu rows or %u columns", table,
-                        (unsigned long long)b->nrows, b->ncols, SDB_BATCH_IO_MAX_ROWS,
+        return SDB_FAIL(err, SDB_ERR_LIMIT,
+                        "table %s: batch of %llu rows and %u columns is "
+                        "larger than %llu rows or %u columns",
+                        table, (unsigned long long)b->nrows, b->ncols, SDB_BATCH_IO_MAX_ROWS,
                         SDB_BATCH_IO_MAX_COLS);
     for (uint32_t i = 0; i < b->ncols; i++)
         if (b->cols[i].n < b->nrows)
@@ -208,9 +211,10 @@ sdb_rc sdb_batch_serialize(const sdb_batch *b, const char *table, sdb_buf *out, 
     for (uint32_t i = 0; i < b->ncols && rc == SDB_OK; i++) {
         rc = put_column(&body, b->names[i], &b->cols[i], b->nrows, err);
         if (rc == SDB_OK && body.len > SDB_BATCH_IO_MAX)
-            rc = SDB_FAIL(err, SDB_ERR_LIMIT, "table %s: batch of %llu rows serializes to more "
-                          "than %u bytes", table, (unsigned long long)b->nrows,
-                          SDB_BATCH_IO_MAX);
+            rc = SDB_FAIL(err, SDB_ERR_LIMIT,
+                          "table %s: batch of %llu rows serializes to more "
+                          "than %u bytes",
+                          table, (unsigned long long)b->nrows, SDB_BATCH_IO_MAX);
     }
     if (rc != SDB_OK)
         goto done;
@@ -245,8 +249,8 @@ done:
 /* ---- reading ---- */
 
 typedef struct reader {
-    const uint8_t *p;   /* next byte */
-    const uint8_t *end; /* one past the last byte */
+    const uint8_t *p;    /* next byte */
+    const uint8_t *end;  /* one past the last byte */
     const uint8_t *base; /* start of the body, for offsets in messages */
 } reader;
 
@@ -259,9 +263,10 @@ static size_t left(const reader *r)
 static sdb_rc need(const reader *r, uint64_t n, const char *what, sdb_err *err)
 {
     if (n > left(r))
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "batch truncated at body offset %zu: %s needs "
-                        "%llu bytes, %zu left", (size_t)(r->p - r->base), what,
-                        (unsigned long long)n, left(r));
+        return SDB_FAIL(err, SDB_ERR_CORRUPT,
+                        "batch truncated at body offset %zu: %s needs "
+                        "%llu bytes, %zu left",
+                        (size_t)(r->p - r->base), what, (unsigned long long)n, left(r));
     return SDB_OK;
 }
 
@@ -313,10 +318,9 @@ static void set_validity(sdb_column *c, const uint8_t *bits, uint64_t nrows)
         c->valid[words - 1] &= (1ULL << (nrows & 63)) - 1;
 }
 
-static sdb_rc get_symbols(reader *r, sdb_column *c, uint64_t nrows, const char *col,
-                          sdb_err *err)
+static sdb_rc get_symbols(reader *r, sdb_column *c, uint64_t nrows, const char *col, sdb_err *err)
 {
-    uint32_t ndict, width;
+    uint32_t ndict, width, empty_code = UINT32_MAX;
     uint32_t *remap = NULL;
     sdb_rc rc;
     SDB_TRY(get_u32(r, "symbol dictionary size", &ndict, err));
@@ -330,14 +334,24 @@ static sdb_rc get_symbols(reader *r, sdb_column *c, uint64_t nrows, const char *
         if ((rc = get_u32(r, "symbol length", &len, err)) != SDB_OK)
             goto done;
         if (len > SDB_SYMBOL_MAX) {
-            rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "batch: column '%s' symbol %u is %u bytes, more "
-                          "than %u", col, i, len, SDB_SYMBOL_MAX);
+            rc = SDB_FAIL(err, SDB_ERR_CORRUPT,
+                          "batch: column '%s' symbol %u is %u bytes, more "
+                          "than %u",
+                          col, i, len, SDB_SYMBOL_MAX);
             goto done;
         }
         if ((rc = need(r, len, "symbol", err)) != SDB_OK)
             goto done;
+        /* "" is interned once: sdb_symdict compares a second "" against a NULL buffer while
+           it holds no bytes (memcmp(NULL, ..., 0)), which UBSan rejects */
+        if (len == 0 && empty_code != UINT32_MAX) {
+            remap[i] = empty_code;
+            continue;
+        }
         if ((rc = sdb_symdict_intern(c->dict, (const char *)r->p, len, &remap[i], err)) != SDB_OK)
             goto done;
+        if (len == 0)
+            empty_code = remap[i];
         r->p += len;
     }
     width = ndict <= 256 ? 1 : ndict <= 65536 ? 2 : 4;
@@ -351,8 +365,10 @@ static sdb_rc get_symbols(reader *r, sdb_column *c, uint64_t nrows, const char *
             continue;
         }
         if (code >= ndict) {
-            rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "batch: column '%s' row %llu: symbol code %u "
-                          "outside a dictionary of %u", col, (unsigned long long)row, code, ndict);
+            rc = SDB_FAIL(err, SDB_ERR_CORRUPT,
+                          "batch: column '%s' row %llu: symbol code %u "
+                          "outside a dictionary of %u",
+                          col, (unsigned long long)row, code, ndict);
             goto done;
         }
         c->v.code[row] = remap[code];
@@ -363,8 +379,7 @@ done:
     return rc;
 }
 
-static sdb_rc get_strings(reader *r, sdb_column *c, uint64_t nrows, const char *col,
-                          sdb_err *err)
+static sdb_rc get_strings(reader *r, sdb_column *c, uint64_t nrows, const char *col, sdb_err *err)
 {
     uint64_t total, sum = 0;
     const uint8_t *lens;
@@ -377,17 +392,23 @@ static sdb_rc get_strings(reader *r, sdb_column *c, uint64_t nrows, const char *
     for (uint64_t row = 0; row < nrows; row++) {
         uint32_t len = sdb_get_le32(lens + row * 4);
         if (len > 0 && !sdb_column_valid(c, row))
-            return SDB_FAIL(err, SDB_ERR_CORRUPT, "batch: column '%s' row %llu: NULL string "
-                            "with %u bytes", col, (unsigned long long)row, len);
+            return SDB_FAIL(err, SDB_ERR_CORRUPT,
+                            "batch: column '%s' row %llu: NULL string "
+                            "with %u bytes",
+                            col, (unsigned long long)row, len);
         sum += len;
         if (sum > total)
-            return SDB_FAIL(err, SDB_ERR_CORRUPT, "batch: column '%s': string lengths exceed "
-                            "the %llu bytes stored", col, (unsigned long long)total);
+            return SDB_FAIL(err, SDB_ERR_CORRUPT,
+                            "batch: column '%s': string lengths exceed "
+                            "the %llu bytes stored",
+                            col, (unsigned long long)total);
         c->v.off[row + 1] = sum;
     }
     if (sum != total)
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "batch: column '%s': string lengths add up to %llu, "
-                        "not %llu", col, (unsigned long long)sum, (unsigned long long)total);
+        return SDB_FAIL(err, SDB_ERR_CORRUPT,
+                        "batch: column '%s': string lengths add up to %llu, "
+                        "not %llu",
+                        col, (unsigned long long)sum, (unsigned long long)total);
     if (total > 0) {
         if ((c->bytes = malloc((size_t)total)) == NULL)
             return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %llu bytes of strings",
@@ -472,7 +493,7 @@ static sdb_rc get_column(reader *r, sdb_batch *b, uint32_t i, sdb_err *err)
 sdb_rc sdb_batch_deserialize(const void *p, size_t n, sdb_batch *b, char **table, sdb_err *err)
 {
     const uint8_t *in = p;
-    uint32_t raw_len, stored_len, tlen, ncols;
+    uint32_t raw_len, stored_len, tlen = 0, ncols = 0;
     uint8_t *raw = NULL;
     const char *tname;
     reader r;
@@ -480,8 +501,10 @@ sdb_rc sdb_batch_deserialize(const void *p, size_t n, sdb_batch *b, char **table
     sdb_batch_init(b);
     *table = NULL;
     if (n < ENVELOPE_SIZE)
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "batch of %zu bytes is shorter than its %d-byte "
-                        "header", n, ENVELOPE_SIZE);
+        return SDB_FAIL(err, SDB_ERR_CORRUPT,
+                        "batch of %zu bytes is shorter than its %d-byte "
+                        "header",
+                        n, ENVELOPE_SIZE);
     if (sdb_get_le32(in) != BATCH_MAGIC)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "batch: bad magic 0x%08x", sdb_get_le32(in));
     if (in[4] != BATCH_VERSION)
@@ -492,8 +515,8 @@ sdb_rc sdb_batch_deserialize(const void *p, size_t n, sdb_batch *b, char **table
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "batch: header says %u body bytes, %zu present",
                         stored_len, n - ENVELOPE_SIZE);
     if (raw_len > SDB_BATCH_IO_MAX)
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "batch: body of %u bytes is larger than %u",
-                        raw_len, SDB_BATCH_IO_MAX);
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "batch: body of %u bytes is larger than %u", raw_len,
+                        SDB_BATCH_IO_MAX);
     if (in[5] == SDB_CODEC_NONE) {
         if (raw_len != stored_len)
             return SDB_FAIL(err, SDB_ERR_CORRUPT, "batch: raw body of %u bytes stored in %u",
@@ -506,8 +529,8 @@ sdb_rc sdb_batch_deserialize(const void *p, size_t n, sdb_batch *b, char **table
                             stored_len, raw_len);
         if ((raw = malloc(raw_len ? raw_len : 1)) == NULL)
             return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a batch of %u bytes", raw_len);
-        rc = sdb_codec_decompress(NULL, SDB_CODEC_LZ4, in + ENVELOPE_SIZE, stored_len, raw,
-                                  raw_len, err);
+        rc = sdb_codec_decompress(NULL, SDB_CODEC_LZ4, in + ENVELOPE_SIZE, stored_len, raw, raw_len,
+                                  err);
         if (rc != SDB_OK) {
             free(raw);
             sdb_err_prefix(err, "batch: ");

@@ -29,7 +29,6 @@ sdb_rc sdb_batch_serialize(const sdb_batch *b, const char *table, sdb_buf *out, 
  * a failure) and the table name into *table (caller frees with free(); NULL on failure).
  * Any inconsistency is SDB_ERR_CORRUPT with a message saying what and where; the decoder
  * never reads outside [p, p+n) and allocates in proportion to n. */
-sdb_rc sdb_batch_deserialize(const void *p, size_t n, sdb_batch *b, char **table,
-                             sdb_err *err);
+sdb_rc sdb_batch_deserialize(const void *p, size_t n, sdb_batch *b, char **table, sdb_err *err);
 
 #endif

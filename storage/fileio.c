@@ -54,8 +54,8 @@ sdb_rc sdb_file_close(int fd, const char *path, sdb_err *err)
     return SDB_OK;
 }
 
-sdb_rc sdb_file_pread_all(int fd, const char *path, void *buf, size_t n, uint64_t off,
-                          size_t *got, sdb_err *err)
+sdb_rc sdb_file_pread_all(int fd, const char *path, void *buf, size_t n, uint64_t off, size_t *got,
+                          sdb_err *err)
 {
     size_t done = 0;
     *got = 0;
@@ -247,8 +247,8 @@ sdb_rc sdb_file_join(char *out, const char *dir, const char *name, sdb_err *err)
 {
     int n = snprintf(out, SDB_PATH_MAX, "%s/%s", dir, name);
     if (n < 0 || (unsigned)n >= SDB_PATH_MAX)
-        return SDB_FAIL(err, SDB_ERR_LIMIT, "path %.64s.../%s is longer than %u bytes", dir,
-                        name, SDB_PATH_MAX - 1);
+        return SDB_FAIL(err, SDB_ERR_LIMIT, "path %.64s.../%s is longer than %u bytes", dir, name,
+                        SDB_PATH_MAX - 1);
     return SDB_OK;
 }
 

@@ -17,11 +17,11 @@
 
 /* Open flags (combine with |). Files are always opened close-on-exec. */
 enum {
-    SDB_OPEN_READ = 0,       /* read only */
-    SDB_OPEN_RDWR = 1 << 0,  /* read and write */
+    SDB_OPEN_READ = 0,        /* read only */
+    SDB_OPEN_RDWR = 1 << 0,   /* read and write */
     SDB_OPEN_CREATE = 1 << 1, /* create when missing (mode 0644) */
-    SDB_OPEN_EXCL = 1 << 2,  /* with CREATE: fail with SDB_ERR_EXISTS when present */
-    SDB_OPEN_TRUNC = 1 << 3, /* truncate to 0 bytes */
+    SDB_OPEN_EXCL = 1 << 2,   /* with CREATE: fail with SDB_ERR_EXISTS when present */
+    SDB_OPEN_TRUNC = 1 << 3,  /* truncate to 0 bytes */
 };
 
 /* Open path; *fd receives the descriptor (caller closes with sdb_file_close). Fails with
@@ -33,8 +33,8 @@ sdb_rc sdb_file_close(int fd, const char *path, sdb_err *err);
 
 /* Read up to n bytes at offset off, looping over short reads and EINTR; *got < n only at
  * end of file. */
-sdb_rc sdb_file_pread_all(int fd, const char *path, void *buf, size_t n, uint64_t off,
-                          size_t *got, sdb_err *err);
+sdb_rc sdb_file_pread_all(int fd, const char *path, void *buf, size_t n, uint64_t off, size_t *got,
+                          sdb_err *err);
 /* Write exactly n bytes at offset off, looping over short writes and EINTR. */
 sdb_rc sdb_file_pwrite_all(int fd, const char *path, const void *buf, size_t n, uint64_t off,
                            sdb_err *err);

@@ -30,10 +30,10 @@
 #define ENTRY_MIN   (2u + 1u + 2u + 1u + ENTRY_FIXED)
 
 struct sdb_manifest {
-    uint64_t generation;        /* bumped by every save */
-    uint32_t n;                 /* entries */
-    uint32_t cap;               /* entries allocated */
-    sdb_manifest_entry *e;      /* table and file strings owned (malloc) */
+    uint64_t generation;   /* bumped by every save */
+    uint32_t n;            /* entries */
+    uint32_t cap;          /* entries allocated */
+    sdb_manifest_entry *e; /* table and file strings owned (malloc) */
 };
 
 const char *sdb_part_unit_name(sdb_part_unit u)
@@ -135,8 +135,8 @@ sdb_rc sdb_manifest_add(sdb_manifest *m, const sdb_manifest_entry *e, sdb_err *e
     const char *why = (e->table == NULL || e->file == NULL) ? "missing table or file name"
                                                             : check_entry(e, tlen, flen);
     if (why != NULL)
-        return SDB_FAIL(err, SDB_ERR_MISUSE, "manifest entry %s/%s: %s",
-                        e->table ? e->table : "?", e->file ? e->file : "?", why);
+        return SDB_FAIL(err, SDB_ERR_MISUSE, "manifest entry %s/%s: %s", e->table ? e->table : "?",
+                        e->file ? e->file : "?", why);
     if (find(m, e->table, e->file) >= 0)
         return SDB_FAIL(err, SDB_ERR_EXISTS, "manifest already lists segment %s/%s", e->table,
                         e->file);
@@ -147,8 +147,7 @@ sdb_rc sdb_manifest_remove(sdb_manifest *m, const char *table, const char *file,
 {
     int i = find(m, table, file);
     if (i < 0)
-        return SDB_FAIL(err, SDB_ERR_NOTFOUND, "manifest does not list segment %s/%s", table,
-                        file);
+        return SDB_FAIL(err, SDB_ERR_NOTFOUND, "manifest does not list segment %s/%s", table, file);
     free((char *)(uintptr_t)m->e[i].table);
     free((char *)(uintptr_t)m->e[i].file);
     memmove(m->e + i, m->e + i + 1, (m->n - (uint32_t)i - 1) * sizeof *m->e);
@@ -234,8 +233,8 @@ sdb_rc sdb_manifest_encode(const sdb_manifest *m, sdb_buf *out, sdb_err *err)
             rc = sdb_buf_append(out, f, ENTRY_FIXED, err);
     }
     if (rc == SDB_OK && out->len - start + 8 > SDB_MANIFEST_MAX_BYTES)
-        rc = SDB_FAIL(err, SDB_ERR_LIMIT, "manifest of %u segments is larger than %u bytes",
-                      m->n, SDB_MANIFEST_MAX_BYTES);
+        rc = SDB_FAIL(err, SDB_ERR_LIMIT, "manifest of %u segments is larger than %u bytes", m->n,
+                      SDB_MANIFEST_MAX_BYTES);
     if (rc == SDB_OK) {
         sdb_put_le64(out->data + start + 24, (uint64_t)(out->len - start + 8));
         rc = sdb_buf_put_le64(out, sdb_hash64(out->data + start, out->len - start), err);
@@ -283,8 +282,10 @@ sdb_rc sdb_manifest_decode(const void *data, size_t len, const char *name, sdb_m
     sdb_rc rc = SDB_OK;
     *out = NULL;
     if (len < MAN_HDR + 8)
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s: manifest of %zu bytes is shorter than its "
-                        "header and checksum (%u bytes)", name, len, MAN_HDR + 8);
+        return SDB_FAIL(err, SDB_ERR_CORRUPT,
+                        "%s: manifest of %zu bytes is shorter than its "
+                        "header and checksum (%u bytes)",
+                        name, len, MAN_HDR + 8);
     if (sdb_get_le32(p) != MAN_MAGIC)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s: not a manifest (magic 0x%08x)", name,
                         sdb_get_le32(p));
@@ -293,8 +294,10 @@ sdb_rc sdb_manifest_decode(const void *data, size_t len, const char *name, sdb_m
                         sdb_get_le32(p + 4));
     stored_len = sdb_get_le64(p + 24);
     if (stored_len != len)
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s: manifest is %zu bytes, its header says %llu "
-                        "(truncated or extended)", name, len, (unsigned long long)stored_len);
+        return SDB_FAIL(err, SDB_ERR_CORRUPT,
+                        "%s: manifest is %zu bytes, its header says %llu "
+                        "(truncated or extended)",
+                        name, len, (unsigned long long)stored_len);
     if (sdb_get_le64(p + len - 8) != sdb_hash64(p, len - 8))
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s: manifest checksum mismatch", name);
     count = sdb_get_le32(p + 16);
@@ -302,8 +305,8 @@ sdb_rc sdb_manifest_decode(const void *data, size_t len, const char *name, sdb_m
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s: reserved header field is not zero", name);
     end = p + len - 8;
     if (count > SDB_MANIFEST_MAX_ENTRIES || (uint64_t)count * ENTRY_MIN > (uint64_t)(end - p))
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s: %u entries cannot fit in %zu bytes", name,
-                        count, len);
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s: %u entries cannot fit in %zu bytes", name, count,
+                        len);
     if ((m = sdb_manifest_create()) == NULL)
         return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a manifest");
     m->generation = sdb_get_le64(p + 8);
@@ -313,8 +316,8 @@ sdb_rc sdb_manifest_decode(const void *data, size_t len, const char *name, sdb_m
         size_t tlen, flen;
         const char *why;
         if ((size_t)(end - q) < 2 || (tlen = sdb_get_le16(q)) > (size_t)(end - q) - 2) {
-            rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s: entry %u: table name runs past the end",
-                          name, i);
+            rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s: entry %u: table name runs past the end", name,
+                          i);
             break;
         }
         e.table = (const char *)q + 2;
@@ -334,8 +337,8 @@ sdb_rc sdb_manifest_decode(const void *data, size_t len, const char *name, sdb_m
         e.max_time = (int64_t)sdb_get_le64(q + 28);
         e.max_wal_seq = sdb_get_le64(q + 36);
         e.bytes = sdb_get_le64(q + 44);
-        why = sdb_get_le16(q + 10) != 0 ? "reserved field is not zero"
-                                        : check_entry(&e, tlen, flen);
+        why =
+            sdb_get_le16(q + 10) != 0 ? "reserved field is not zero" : check_entry(&e, tlen, flen);
         q += ENTRY_FIXED;
         if (why != NULL) {
             rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s: entry %u (%.*s/%.*s): %s", name, i,

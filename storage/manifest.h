@@ -14,10 +14,10 @@
 /* Name of the manifest file inside the data directory. */
 #define SDB_MANIFEST_FILE "MANIFEST"
 /* Bounds checked on add and on load. */
-#define SDB_MANIFEST_TABLE_MAX 4096u          /* bytes of a table name */
-#define SDB_MANIFEST_FILE_MAX 255u            /* bytes of a segment file name */
-#define SDB_MANIFEST_MAX_ENTRIES (1u << 24)   /* segments */
-#define SDB_MANIFEST_MAX_BYTES (1u << 30)     /* size of the manifest file */
+#define SDB_MANIFEST_TABLE_MAX   4096u      /* bytes of a table name */
+#define SDB_MANIFEST_FILE_MAX    255u       /* bytes of a segment file name */
+#define SDB_MANIFEST_MAX_ENTRIES (1u << 24) /* segments */
+#define SDB_MANIFEST_MAX_BYTES   (1u << 30) /* size of the manifest file */
 
 /* Partition width of a table. Stored in the manifest: never renumber. */
 typedef enum sdb_part_unit {

@@ -39,35 +39,35 @@
 #include "storage/common/hash.h"
 #include "storage/fileio.h"
 
-#define FILE_MAGIC   0x4c415753u /* "SWAL" */
-#define FILE_VERSION 1u
-#define FILE_HDR     16u
-#define REC_MAGIC    0x31525753u /* "SWR1" */
+#define FILE_MAGIC     0x4c415753u /* "SWAL" */
+#define FILE_VERSION   1u
+#define FILE_HDR       16u
+#define REC_MAGIC      0x31525753u /* "SWR1" */
 #define REC_KIND_BATCH 1u
-#define REC_HDR      32u
-#define NAME_PREFIX  "wal-"
-#define NAME_SUFFIX  ".log"
-#define NAME_LEN     (4 + 20 + 4)
+#define REC_HDR        32u
+#define NAME_PREFIX    "wal-"
+#define NAME_SUFFIX    ".log"
+#define NAME_LEN       (4 + 20 + 4)
 
 struct sdb_wal {
-    char dir[SDB_PATH_MAX];   /* the table's WAL directory */
-    sdb_wal_opts opts;        /* with defaults filled in */
-    pthread_mutex_t mu;       /* guards everything below */
-    pthread_cond_t cv;        /* signalled when an fsync ends */
-    int fd;                   /* file being appended to */
-    char path[SDB_PATH_MAX];  /* its path; changes only while !syncing */
-    uint64_t off;             /* append offset in it */
-    uint64_t next_seq;        /* sequence number of the next record */
-    uint64_t written_seq;     /* last record handed to the OS (0: none) */
-    uint64_t durable_seq;     /* last record covered by a completed fsync */
-    int syncing;              /* a leader is fsyncing (or sleeping before it) */
+    char dir[SDB_PATH_MAX];    /* the table's WAL directory */
+    sdb_wal_opts opts;         /* with defaults filled in */
+    pthread_mutex_t mu;        /* guards everything below */
+    pthread_cond_t cv;         /* signalled when an fsync ends */
+    int fd;                    /* file being appended to */
+    char path[SDB_PATH_MAX];   /* its path; changes only while !syncing */
+    uint64_t off;              /* append offset in it */
+    uint64_t next_seq;         /* sequence number of the next record */
+    uint64_t written_seq;      /* last record handed to the OS (0: none) */
+    uint64_t durable_seq;      /* last record covered by a completed fsync */
+    int syncing;               /* a leader is fsyncing (or sleeping before it) */
     struct timespec last_sync; /* CLOCK_MONOTONIC end of the last fsync */
-    uint64_t *files;          /* first seq of each file, ascending; the last is being appended */
-    uint32_t nfiles;          /* entries in files */
-    uint32_t files_cap;       /* entries allocated */
-    uint64_t syncs;           /* fsyncs of WAL files done (for tests and metrics) */
-    int broken;               /* a write or fsync failed: every call fails with `failure` */
-    sdb_err failure;          /* the error that broke the log */
+    uint64_t *files;           /* first seq of each file, ascending; the last is being appended */
+    uint32_t nfiles;           /* entries in files */
+    uint32_t files_cap;        /* entries allocated */
+    uint64_t syncs;            /* fsyncs of WAL files done (for tests and metrics) */
+    int broken;                /* a write or fsync failed: every call fails with `failure` */
+    sdb_err failure;           /* the error that broke the log */
 };
 
 const char *sdb_sync_mode_name(sdb_sync_mode m)
@@ -186,25 +186,25 @@ static sdb_rc src_read(const source *s, uint64_t off, void *buf, size_t n, size_
 }
 
 typedef struct scan {
-    sdb_wal_replay_fn fn;   /* callback, or NULL to only validate */
-    void *ctx;              /* its context */
-    uint64_t from_seq;      /* call back for seq > from_seq */
-    uint64_t prev_seq;      /* last good seq of the previous file (0: not checked) */
-    sdb_wal_report *rep;    /* filled as we go */
-    sdb_buf payload;        /* reused payload buffer */
+    sdb_wal_replay_fn fn; /* callback, or NULL to only validate */
+    void *ctx;            /* its context */
+    uint64_t from_seq;    /* call back for seq > from_seq */
+    uint64_t prev_seq;    /* last good seq of the previous file (0: not checked) */
+    sdb_wal_report *rep;  /* filled as we go */
+    sdb_buf payload;      /* reused payload buffer */
 } scan;
 
 /* Outcome of scanning one file. */
 typedef struct scan_end {
-    uint64_t good_end;      /* offset after the last good record (or header) */
-    uint64_t last_seq;      /* last good seq of this file (first_seq - 1 when none) */
-    bool damaged;           /* damage found at good_end */
+    uint64_t good_end; /* offset after the last good record (or header) */
+    uint64_t last_seq; /* last good seq of this file (first_seq - 1 when none) */
+    bool damaged;      /* damage found at good_end */
 } scan_end;
 
 /* Header checks of one record at `off`; on success *len and *seq are set. A description of
  * the damage goes to why. */
-static bool record_header_ok(const uint8_t *h, uint64_t expect_seq, bool check_seq,
-                             uint32_t *len, uint64_t *seq, char *why, size_t whylen)
+static bool record_header_ok(const uint8_t *h, uint64_t expect_seq, bool check_seq, uint32_t *len,
+                             uint64_t *seq, char *why, size_t whylen)
 {
     if (sdb_get_le32(h) != REC_MAGIC) {
         snprintf(why, whylen, "bad record magic 0x%08x", sdb_get_le32(h));
@@ -295,8 +295,8 @@ static sdb_rc scan_file(scan *st, const source *s, uint64_t name_seq, scan_end *
         goto damaged;
     }
     if (st->prev_seq != 0 && first <= st->prev_seq) {
-        snprintf(why, sizeof why, "file starts at sequence %" PRIu64 ", not after %" PRIu64,
-                 first, st->prev_seq);
+        snprintf(why, sizeof why, "file starts at sequence %" PRIu64 ", not after %" PRIu64, first,
+                 st->prev_seq);
         goto damaged;
     }
     if (st->prev_seq != 0 && first > st->prev_seq + 1)
@@ -316,8 +316,8 @@ static sdb_rc scan_file(scan *st, const source *s, uint64_t name_seq, scan_end *
         if (!record_header_ok(h, expect, true, &len, &seq, why, sizeof why))
             goto damaged;
         if (len > s->size - off - REC_HDR) {
-            snprintf(why, sizeof why, "record %" PRIu64 " payload is %" PRIu64 " of %u bytes",
-                     seq, s->size - off - REC_HDR, len);
+            snprintf(why, sizeof why, "record %" PRIu64 " payload is %" PRIu64 " of %u bytes", seq,
+                     s->size - off - REC_HDR, len);
             goto damaged;
         }
         sdb_buf_reset(&st->payload);
@@ -359,8 +359,8 @@ damaged:
     end->damaged = true;
     rep->damaged = true;
     rep->mid_log = valid_record_after(s, end->good_end);
-    snprintf(rep->reason, sizeof rep->reason, "%s offset %" PRIu64 ": %s", s->name,
-             end->good_end, why);
+    snprintf(rep->reason, sizeof rep->reason, "%s offset %" PRIu64 ": %s", s->name, end->good_end,
+             why);
     return SDB_OK;
 }
 
@@ -751,9 +751,10 @@ sdb_rc sdb_wal_append(sdb_wal *w, const sdb_batch *b, const char *table, uint64_
     len = rec.len - REC_HDR;
     if (len > SDB_WAL_RECORD_MAX) {
         sdb_buf_free(&rec);
-        return SDB_FAIL(err, SDB_ERR_LIMIT, "%s: batch of %llu rows is %zu bytes, more than the "
-                        "%u a WAL record holds", w->dir, (unsigned long long)b->nrows, len,
-                        SDB_WAL_RECORD_MAX);
+        return SDB_FAIL(err, SDB_ERR_LIMIT,
+                        "%s: batch of %llu rows is %zu bytes, more than the "
+                        "%u a WAL record holds",
+                        w->dir, (unsigned long long)b->nrows, len, SDB_WAL_RECORD_MAX);
     }
     phash = sdb_hash64(rec.data + REC_HDR, len);
     pthread_mutex_lock(&w->mu);
@@ -814,8 +815,9 @@ sdb_rc sdb_wal_commit(sdb_wal *w, uint64_t seq, sdb_err *err)
     sdb_rc rc = SDB_OK;
     pthread_mutex_lock(&w->mu);
     if (seq > w->written_seq) {
-        rc = SDB_FAIL(err, SDB_ERR_MISUSE, "%s: commit of record %" PRIu64 ", but only %" PRIu64
-                      " were appended", w->dir, seq, w->written_seq);
+        rc = SDB_FAIL(err, SDB_ERR_MISUSE,
+                      "%s: commit of record %" PRIu64 ", but only %" PRIu64 " were appended",
+                      w->dir, seq, w->written_seq);
         goto out;
     }
     if (w->opts.mode == SDB_SYNC_NONE)

@@ -30,11 +30,11 @@ typedef enum sdb_sync_mode {
 typedef struct sdb_wal sdb_wal;
 
 typedef struct sdb_wal_opts {
-    sdb_sync_mode mode;    /* durability of sdb_wal_commit */
-    uint64_t file_limit;   /* roll to a new file past this many bytes (0: SDB_WAL_FILE_LIMIT) */
-    uint32_t interval_ms;  /* SDB_SYNC_BATCH: least time between fsyncs (0: default 100) */
-    uint64_t start_seq;    /* first sequence number when the log is empty (0: 1); set it to
-                              the manifest's max WAL seq + 1 so numbers never go back */
+    sdb_sync_mode mode;   /* durability of sdb_wal_commit */
+    uint64_t file_limit;  /* roll to a new file past this many bytes (0: SDB_WAL_FILE_LIMIT) */
+    uint32_t interval_ms; /* SDB_SYNC_BATCH: least time between fsyncs (0: default 100) */
+    uint64_t start_seq;   /* first sequence number when the log is empty (0: 1); set it to
+                             the manifest's max WAL seq + 1 so numbers never go back */
 } sdb_wal_opts;
 
 /* "always", "batch", "none". */
@@ -78,22 +78,22 @@ uint64_t sdb_wal_sync_count(sdb_wal *wal);
 
 /* Called for each replayed record; b and table are borrowed for the call. A non-OK return
  * stops the replay and is returned by it. */
-typedef sdb_rc (*sdb_wal_replay_fn)(void *ctx, uint64_t seq, const char *table,
-                                    const sdb_batch *b, sdb_err *err);
+typedef sdb_rc (*sdb_wal_replay_fn)(void *ctx, uint64_t seq, const char *table, const sdb_batch *b,
+                                    sdb_err *err);
 
 typedef struct sdb_wal_report {
-    uint32_t files;          /* WAL files read */
-    uint64_t records;        /* valid records read (including those <= from_seq) */
-    uint64_t replayed;       /* records passed to the callback (seq > from_seq) */
-    uint64_t last_seq;       /* sequence number of the last good record (0 when none) */
-    bool damaged;            /* a torn or corrupt record was found and everything from it on
-                                was cut off */
-    bool mid_log;            /* the damage was followed by valid records (not a torn tail):
-                                they were dropped too, see reason */
-    uint64_t bytes_dropped;  /* bytes cut off (truncated and deleted) */
-    uint32_t files_dropped;  /* whole files deleted after the damage */
-    uint32_t seq_gaps;       /* places where a file starts past the previous file's end */
-    char reason[400];        /* what was wrong and where, empty when not damaged */
+    uint32_t files;         /* WAL files read */
+    uint64_t records;       /* valid records read (including those <= from_seq) */
+    uint64_t replayed;      /* records passed to the callback (seq > from_seq) */
+    uint64_t last_seq;      /* sequence number of the last good record (0 when none) */
+    bool damaged;           /* a torn or corrupt record was found and everything from it on
+                               was cut off */
+    bool mid_log;           /* the damage was followed by valid records (not a torn tail):
+                               they were dropped too, see reason */
+    uint64_t bytes_dropped; /* bytes cut off (truncated and deleted) */
+    uint32_t files_dropped; /* whole files deleted after the damage */
+    uint32_t seq_gaps;      /* places where a file starts past the previous file's end */
+    char reason[400];       /* what was wrong and where, empty when not damaged */
 } sdb_wal_report;
 
 /* Replay the log in dir in order, calling fn for every record with seq > from_seq. Damage

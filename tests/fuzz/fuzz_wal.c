@@ -21,8 +21,7 @@
 static volatile uint64_t sink;
 
 /* Touch every value so that the sanitizers see any bad column state. */
-static sdb_rc consume(void *ctx, uint64_t seq, const char *table, const sdb_batch *b,
-                      sdb_err *err)
+static sdb_rc consume(void *ctx, uint64_t seq, const char *table, const sdb_batch *b, sdb_err *err)
 {
     uint64_t *sum = ctx;
     (void)err;
@@ -61,9 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(table);
         break;
     }
-    case 1:
-        sdb_wal_replay_mem(data + 1, size - 1, "fuzz.log", consume, &sum, 0, &rep, &err);
-        break;
+    case 1: sdb_wal_replay_mem(data + 1, size - 1, "fuzz.log", consume, &sum, 0, &rep, &err); break;
     case 2: {
         sdb_buf img = SDB_BUF_INIT;
         const void *p = data + 1;

@@ -28,12 +28,14 @@ static inline void fixture_batch(sdb_batch *b, uint64_t seed, uint64_t nrows)
         char s[64];
         int n = snprintf(s, sizeof s, "trace-%llx-%llu", (unsigned long long)seed,
                          (unsigned long long)(x * 7919u));
-        cr_assert_eq(sdb_column_push_i64(&b->cols[it], 1700000000000000000LL + (int64_t)x * 1000,
-                                         &err), SDB_OK);
+        cr_assert_eq(
+            sdb_column_push_i64(&b->cols[it], 1700000000000000000LL + (int64_t)x * 1000, &err),
+            SDB_OK);
         if (r % 5 == 3)
             cr_assert_eq(sdb_column_push_null(&b->cols[ii], &err), SDB_OK);
         else
-            cr_assert_eq(sdb_column_push_i64(&b->cols[ii], (int64_t)(x % 4096) - 100, &err), SDB_OK);
+            cr_assert_eq(sdb_column_push_i64(&b->cols[ii], (int64_t)(x % 4096) - 100, &err),
+                         SDB_OK);
         if (r % 7 == 2)
             cr_assert_eq(sdb_column_push_null(&b->cols[ifl], &err), SDB_OK);
         else
@@ -45,8 +47,9 @@ static inline void fixture_batch(sdb_batch *b, uint64_t seed, uint64_t nrows)
         if (r % 11 == 10)
             cr_assert_eq(sdb_column_push_null(&b->cols[isy], &err), SDB_OK);
         else
-            cr_assert_eq(sdb_column_push_str(&b->cols[isy], models[x % 5], strlen(models[x % 5]),
-                                             &err), SDB_OK);
+            cr_assert_eq(
+                sdb_column_push_str(&b->cols[isy], models[x % 5], strlen(models[x % 5]), &err),
+                SDB_OK);
         if (r % 4 == 3)
             cr_assert_eq(sdb_column_push_null(&b->cols[ist], &err), SDB_OK);
         else

@@ -41,8 +41,7 @@ Test(batch_io, round_trip_empty_batch_without_columns)
     char *table;
     sdb_batch_init(&a);
     cr_assert_eq(sdb_batch_serialize(&a, "t", &buf, &err), SDB_OK);
-    cr_assert_eq(sdb_batch_deserialize(buf.data, buf.len, &b, &table, &err), SDB_OK, "%s",
-                 err.msg);
+    cr_assert_eq(sdb_batch_deserialize(buf.data, buf.len, &b, &table, &err), SDB_OK, "%s", err.msg);
     cr_assert_eq(b.ncols, 0);
     cr_assert_eq(b.nrows, 0);
     cr_assert_str_eq(table, "t");
@@ -169,7 +168,7 @@ Test(batch_io, deserialize_forged_lz4_size_is_corrupt)
     char *table;
     sdb_put_le32(env, 0x54414253u);
     env[4] = 1;
-    env[5] = 1;                                 /* lz4 */
+    env[5] = 1;                                  /* lz4 */
     sdb_put_le32(env + 8, 200u * 1024u * 1024u); /* claims 200 MiB from 4 bytes */
     sdb_put_le32(env + 12, 4);
     cr_assert_eq(sdb_batch_deserialize(env, sizeof env, &b, &table, &err), SDB_ERR_CORRUPT);

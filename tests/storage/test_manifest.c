@@ -12,9 +12,15 @@ TestSuite(manifest, .init = tmpdir_setup, .fini = tmpdir_teardown, .timeout = 60
 
 static sdb_manifest_entry entry(const char *table, const char *file, uint64_t i)
 {
-    sdb_manifest_entry e = {table, file, 1700000000000000000LL + (int64_t)i * 86400000000000LL,
-                            SDB_PART_DAY, 1000 + i, 1700000000000000000LL + (int64_t)i,
-                            1700000000000000000LL + (int64_t)i * 1000, 10 * i, 4096 * i,
+    sdb_manifest_entry e = {table,
+                            file,
+                            1700000000000000000LL + (int64_t)i * 86400000000000LL,
+                            SDB_PART_DAY,
+                            1000 + i,
+                            1700000000000000000LL + (int64_t)i,
+                            1700000000000000000LL + (int64_t)i * 1000,
+                            10 * i,
+                            4096 * i,
                             (uint32_t)(i % 3)};
     return e;
 }
