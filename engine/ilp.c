@@ -123,6 +123,8 @@ struct sdb_ilp {
     size_t carry_len;
     size_t carry_cap;
     ilp_scan sc;           /* scan_line() state in CARRY and SKIP */
+    size_t skip_len;       /* SKIP: bytes of the rejected line seen so far */
+    bool skip_cr;          /* SKIP: the last of them is a CR */
     uint64_t cur_line;     /* line_no of the line being parsed or carried */
     uint64_t cur_off;      /* stream offset of its first byte */
     char *sk;              /* scratch for unescaped names and keys */
@@ -836,7 +838,7 @@ static int reject_too_long(sdb_ilp *p)
 
 /* Scan a name, key or tag value from q to its end: stops at a byte of class `stop` that is
  * not escaped, or at LF (a CR directly before LF also ends it). *esc says whether the token
- * holds a backslash. Returns NULL on invalid UTF-8. */
+ * holds a backslash. Returns NULL on invalid UTF-8 or a NUL byte. */
 static inline const uint8_t *scan_token(const uint8_t *cls, const uint8_t *q, uint8_t stop,
                                         bool *esc)
 {
@@ -854,6 +856,8 @@ static inline const uint8_t *scan_token(const uint8_t *cls, const uint8_t *q, ui
             if (n == 0)
                 return NULL;
             q += n;
+        } else if (c == '\0') {
+            return NULL; /* names are C strings everywhere after this */
         } else if (c == '\r' && q[1] != '\n') {
             q++;
         } else {
@@ -894,7 +898,7 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
     /* table name */
     a = q;
     if ((q = scan_token(cls, q, C_HEAD, &esc)) == NULL)
-        return reject(p, "invalid UTF-8 in the table name");
+        return reject(p, "invalid UTF-8 or a NUL byte in the table name");
     if (q == a)
         return reject(p, "missing table name");
     if (q[-1] == '\\')
@@ -922,7 +926,7 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
         size_t klen;
         esc = false;
         if ((q = scan_token(cls, q, C_KEY, &esc)) == NULL)
-            return reject(p, "invalid UTF-8 in a tag key");
+            return reject(p, "invalid UTF-8 or a NUL byte in a tag key");
         if (q == k0)
             return reject(p, "missing tag key after ','");
         if (q[-1] == '\\')
@@ -940,8 +944,8 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
         a = ++q;
         esc = false;
         if ((q = scan_token(cls, q, C_HEAD, &esc)) == NULL)
-            return reject(p, "invalid UTF-8 in the value of tag '%.*s%s'", show_len(klen), key,
-                          show_more(klen));
+            return reject(p, "invalid UTF-8 or a NUL byte in the value of tag '%.*s%s'",
+                          show_len(klen), key, show_more(klen));
         if (q == a)
             return reject(p, "tag '%.*s%s' has an empty value", show_len(klen), key,
                           show_more(klen));
@@ -973,7 +977,7 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
         size_t klen;
         esc = false;
         if ((q = scan_token(cls, q, C_KEY, &esc)) == NULL)
-            return reject(p, "invalid UTF-8 in a field key");
+            return reject(p, "invalid UTF-8 or a NUL byte in a field key");
         if (q == k0)
             return reject(p, "missing field key");
         if (q[-1] == '\\')
@@ -1156,7 +1160,7 @@ static const char *scan_line(ilp_scan *sc, const char *a, const char *b)
                 break;
             }
             st = S_HEAD;
-            /* fall through */
+            __attribute__((fallthrough));
         case S_HEAD:
             if (c == '\\')
                 st = S_HEAD_ESC;
@@ -1171,7 +1175,7 @@ static const char *scan_line(ilp_scan *sc, const char *a, const char *b)
             if (c == ' ')
                 break;
             st = S_KEY;
-            /* fall through */
+            __attribute__((fallthrough));
         case S_KEY:
             if (c == '\\')
                 st = S_KEY_ESC;
@@ -1190,7 +1194,7 @@ static const char *scan_line(ilp_scan *sc, const char *a, const char *b)
                 break;
             }
             st = S_VAL;
-            /* fall through */
+            __attribute__((fallthrough));
         case S_VAL:
             if (c == ',')
                 st = S_KEY;
@@ -1272,6 +1276,35 @@ static sdb_rc parse_carry(sdb_ilp *p, sdb_err *err)
     return SDB_OK;
 }
 
+/* Bytes of a line without its LF and the CR before it: `before` bytes seen in earlier
+ * chunks (the last of them a CR when before_cr), then [s, lf). */
+static size_t line_content(size_t before, bool before_cr, const char *s, const char *lf)
+{
+    size_t n = before + (size_t)(lf - s);
+    bool cr = lf > s ? lf[-1] == '\r' : before_cr;
+    return cr && n > 0 ? n - 1 : n;
+}
+
+/* A rejected line has ended: report it. Its length decides first, so the reason does not
+ * depend on how the input was cut into chunks. */
+static void reject_done(sdb_ilp *p, size_t content, uint64_t nl)
+{
+    if (content > p->o.max_line && !p->l_too_long)
+        reject_too_long(p);
+    report(p);
+    line_done(p, nl);
+    p->sc.st = S_START;
+    p->sc.nl = 0;
+}
+
+/* A rejected line goes on past this chunk: skip the rest, report when its end is known. */
+static void skip_start(sdb_ilp *p, size_t seen, const char *end)
+{
+    p->mode = M_SKIP;
+    p->skip_len = seen;
+    p->skip_cr = end[-1] == '\r';
+}
+
 sdb_rc sdb_ilp_feed(sdb_ilp *p, const void *data, size_t len, sdb_err *err)
 {
     const char *s = data, *end = s + len, *next = NULL, *lf;
@@ -1280,38 +1313,36 @@ sdb_rc sdb_ilp_feed(sdb_ilp *p, const void *data, size_t len, sdb_err *err)
         return SDB_OK;
     p->st.bytes += len;
     if (p->mode == M_SKIP) {
-        if ((lf = scan_line(&p->sc, s, end)) == NULL)
+        if ((lf = scan_line(&p->sc, s, end)) == NULL) {
+            skip_start(p, p->skip_len + len, end);
             goto out;
-        line_done(p, p->sc.nl);
-        p->sc.nl = 0;
+        }
         p->mode = M_NORMAL;
+        reject_done(p, line_content(p->skip_len, p->skip_cr, s, lf), p->sc.nl);
         s = lf + 1;
     } else if (p->mode == M_CARRY) {
         lf = scan_line(&p->sc, s, end);
-        size_t add = lf != NULL ? (size_t)(lf - s) : len;
-        size_t content = p->carry_len + add;
-        if (lf != NULL && content > 0 &&
-            (add > 0 ? lf[-1] == '\r' : p->carry[p->carry_len - 1] == '\r'))
-            content--;
+        size_t content = lf != NULL ? line_content(p->carry_len,
+                                                   p->carry[p->carry_len - 1] == '\r', s, lf)
+                                    : p->carry_len + len;
         /* without its LF yet, a line may still end in CR LF: one byte more is allowed */
         if (content > p->o.max_line + (lf == NULL)) {
             reject_too_long(p);
-            report(p);
-            p->carry_len = 0;
             if (lf == NULL) {
-                p->mode = M_SKIP;
+                skip_start(p, p->carry_len + len, end);
+                p->carry_len = 0;
                 goto out;
             }
-            line_done(p, p->sc.nl);
-            p->sc.nl = 0;
+            p->carry_len = 0;
             p->mode = M_NORMAL;
+            reject_done(p, content, p->sc.nl);
             s = lf + 1;
         } else if (lf == NULL) {
             if (!carry_append(p, s, len))
                 goto nomem;
             goto out;
         } else {
-            if (!carry_append(p, s, add + 1))
+            if (!carry_append(p, s, (size_t)(lf - s) + 1))
                 goto nomem;
             if ((rc = parse_carry(p, err)) != SDB_OK)
                 goto out;
@@ -1324,6 +1355,7 @@ sdb_rc sdb_ilp_feed(sdb_ilp *p, const void *data, size_t len, sdb_err *err)
         int r;
         p->cur_line = p->line_no;
         p->cur_off = p->base + (uint64_t)(s - (const char *)data);
+        p->l_too_long = false;
         lf = memchr(s, '\n', lim);
         if (lf == NULL) {
             if (avail >= p->o.max_line + 2) {
@@ -1362,13 +1394,11 @@ sdb_rc sdb_ilp_feed(sdb_ilp *p, const void *data, size_t len, sdb_err *err)
             p->mode = M_CARRY;
             goto out;
         }
-        report(p);
         if ((lf = scan_line(&p->sc, s, end)) == NULL) {
-            p->mode = M_SKIP;
+            skip_start(p, avail, end);
             goto out;
         }
-        line_done(p, p->sc.nl);
-        p->sc.nl = 0;
+        reject_done(p, line_content(0, false, s, lf), p->sc.nl);
         s = lf + 1;
     }
 out:
@@ -1387,6 +1417,8 @@ sdb_rc sdb_ilp_finish(sdb_ilp *p, sdb_err *err)
         if (!carry_append(p, "\n", 1))
             return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory to end a line");
         rc = parse_carry(p, err);
+    } else if (p->mode == M_SKIP) {
+        reject_done(p, p->skip_len - (p->skip_cr ? 1 : 0), p->sc.nl);
     }
     p->mode = M_NORMAL;
     p->carry_len = 0;
@@ -1429,6 +1461,7 @@ sdb_rc sdb_ilp_create(const sdb_ilp_opts *opts, sdb_ilp **out, sdb_err *err)
     p->cls['\r'] = C_HEAD | C_KEY | C_VAL;
     p->cls['='] = C_KEY;
     p->cls['"'] = C_STR;
+    p->cls[0] = C_HEAD | C_KEY;
     p->line_no = 1;
     p->tbuckets = malloc(64 * sizeof *p->tbuckets);
     if (p->tbuckets == NULL) {

@@ -390,11 +390,23 @@ Test(ilp, decision_newline_inside_string_is_kept)
 Test(ilp, decision_invalid_utf8_rejects_the_line)
 {
     reject1("m s=\"\xff\"", "invalid UTF-8 in the value of field 's'");
-    reject1("m\xc3 f=1", "invalid UTF-8 in the table name");
-    reject1("m,t=\xc0\x80 f=1", "invalid UTF-8 in the value of tag 't'");
-    reject1("m,t\xed\xa0\x80=1 f=1", "invalid UTF-8 in a tag key");
-    reject1("m f\xf4\x90\x80\x80=1", "invalid UTF-8 in a field key");
+    reject1("m\xc3 f=1", "invalid UTF-8 or a NUL byte in the table name");
+    reject1("m,t=\xc0\x80 f=1", "invalid UTF-8 or a NUL byte in the value of tag 't'");
+    reject1("m,t\xed\xa0\x80=1 f=1", "invalid UTF-8 or a NUL byte in a tag key");
+    reject1("m f\xf4\x90\x80\x80=1", "invalid UTF-8 or a NUL byte in a field key");
     reject1("m s=\"\xe2\x82\"", "invalid UTF-8");
+    run r;
+    memset(&r, 0, sizeof r);
+    parse_cuts(&r, "m,t=a\0b f=1\nm f\0=1\nm\0 f=1\nm s=\"a\0b\"\n", 36, NULL, 0, NULL);
+    cr_assert_eq(r.nrej, 3);
+    cr_assert_str_eq(r.r[0].reason, "line 1: invalid UTF-8 or a NUL byte in the value of tag 't'");
+    cr_assert_str_eq(r.r[1].reason, "line 2: invalid UTF-8 or a NUL byte in a field key");
+    cr_assert_str_eq(r.r[2].reason, "line 3: invalid UTF-8 or a NUL byte in the table name");
+    cr_assert_eq(table(&r, "m")->batch.nrows, 1);
+    uint32_t len;
+    const char *sv = sdb_column_str(col(table(&r, "m"), "s"), 0, &len);
+    cr_assert(len == 3 && memcmp(sv, "a\0b", 3) == 0);
+    done(&r);
     accept1("m s=\"\xe2\x82\xac \xf0\x9f\x98\x80 \xc3\xa9\"", "m", "s", SDB_TYPE_STRING,
             "€ 😀 é");
 }
