@@ -1413,7 +1413,12 @@ nomem:
 sdb_rc sdb_ilp_finish(sdb_ilp *p, sdb_err *err)
 {
     sdb_rc rc = SDB_OK;
-    if (p->mode == M_CARRY) {
+    if (p->mode == M_CARRY &&
+        p->carry_len - (p->carry[p->carry_len - 1] == '\r') > p->o.max_line) {
+        /* the carry may hold one byte more than a line, waiting for a CR LF */
+        reject_too_long(p);
+        reject_done(p, p->carry_len, p->sc.nl);
+    } else if (p->mode == M_CARRY) {
         if (!carry_append(p, "\n", 1))
             return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory to end a line");
         rc = parse_carry(p, err);
