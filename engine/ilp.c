@@ -70,7 +70,11 @@ typedef struct ilp_col {
     uint8_t cat;         /* CAT_*: what the resolver said */
     uint8_t kind;        /* enum kind written by the line of `stamp` */
     sdb_type cat_type;   /* the catalog's type when cat == CAT_PRESENT */
-    uint32_t last_code;  /* SYMBOL column: code of the last value pushed, NONE if unknown */
+    uint32_t last_code;  /* SYMBOL column: code of last_val, NONE if unknown */
+    uint8_t last_len;    /* bytes of last_val */
+    char last_val[31];   /* SYMBOL column: the last value pushed, when it fits */
+    uint64_t hint_rows;  /* rows of this column in the last batch taken: a size hint */
+    uint64_t hint_bytes; /* STRING: bytes of this column in the last batch taken */
     uint64_t stamp;      /* sequence number of the last line that wrote it */
 } ilp_col;
 
@@ -88,6 +92,7 @@ typedef struct ilp_table {
     uint32_t mask;
     uint32_t *pos;       /* slot of the k-th key of the previous line, NONE if unknown */
     uint32_t pos_cap;
+    uint64_t hint_rows;  /* rows of the last batch taken: a size hint for the next */
 } ilp_table;
 
 typedef struct ilp_scan {
@@ -201,7 +206,7 @@ static sdb_type default_type(int kind)
 }
 
 /* The rule between what a line writes and the column's type (docs/line-protocol.md). */
-static int action_for(int kind, sdb_type t)
+static inline int action_for(int kind, sdb_type t)
 {
     switch (kind) {
     case K_TAG:
@@ -212,6 +217,33 @@ static int action_for(int kind, sdb_type t)
     case K_BOOL: return t == SDB_TYPE_BOOL ? A_BOOL : A_REJECT;
     }
     return A_REJECT;
+}
+
+/* memcmp(a, b, n) == 0 for the short names and values of a line, without a call. */
+static inline bool same(const void *a, const void *b, size_t n)
+{
+    const char *x = a, *y = b;
+    uint64_t u, v;
+    uint32_t u4, v4;
+    for (; n >= 8; n -= 8, x += 8, y += 8) {
+        memcpy(&u, x, 8);
+        memcpy(&v, y, 8);
+        if (u != v)
+            return false;
+    }
+    if (n >= 4) {
+        memcpy(&u4, x, 4);
+        memcpy(&v4, y, 4);
+        if (u4 != v4)
+            return false;
+        n -= 4;
+        x += 4;
+        y += 4;
+    }
+    for (; n > 0; n--)
+        if (*x++ != *y++)
+            return false;
+    return true;
 }
 
 /* At most this many bytes of a name or value are quoted in a message. */
@@ -275,7 +307,7 @@ static size_t unescape(char *dst, const uint8_t *a, const uint8_t *b, const char
 
 /* The bytes of the token [a, b) with its escapes resolved: either [a, b) itself or a copy
  * in *scratch. False when out of memory. */
-static bool token(char **scratch, size_t *cap, const uint8_t *a, const uint8_t *b, bool esc,
+static inline bool token(char **scratch, size_t *cap, const uint8_t *a, const uint8_t *b, bool esc,
                   const char *set, const char **out, size_t *n)
 {
     if (!esc) {
@@ -346,20 +378,22 @@ static inline sdb_rc push_symbol(sdb_column *c, ilp_col *slot, const char *s, si
                                  sdb_err *err)
 {
     uint32_t code;
-    if (slot->last_code != NONE) {
-        uint32_t len;
-        const char *prev = sdb_symdict_get(c->dict, slot->last_code, &len);
-        if (len == n && memcmp(prev, s, n) == 0) {
-            if (c->n < c->cap) {
-                c->v.code[c->n] = slot->last_code;
-                mark_valid(c);
-                return SDB_OK;
-            }
-            return sdb_column_push_code(c, slot->last_code, err);
+    if (slot->last_code != NONE && slot->last_len == n && same(slot->last_val, s, n)) {
+        if (c->n < c->cap) {
+            c->v.code[c->n] = slot->last_code;
+            mark_valid(c);
+            return SDB_OK;
         }
+        return sdb_column_push_code(c, slot->last_code, err);
     }
     SDB_TRY(sdb_symdict_intern(c->dict, s, n, &code, err));
-    slot->last_code = code;
+    if (n <= sizeof slot->last_val) {
+        memcpy(slot->last_val, s, n);
+        slot->last_len = (uint8_t)n;
+        slot->last_code = code;
+    } else {
+        slot->last_code = NONE;
+    }
     return sdb_column_push_code(c, code, err);
 }
 
@@ -391,7 +425,7 @@ static ilp_table *table_find(const sdb_ilp *p, const char *name, size_t n, uint6
 {
     for (uint32_t i = p->tbuckets[h & p->tmask]; i != NONE; i = p->tables[i]->next) {
         ilp_table *t = p->tables[i];
-        if (t->hash == h && t->len == n && memcmp(t->name, name, n) == 0)
+        if (t->hash == h && t->len == n && same(t->name, name, n))
             return t;
     }
     return NULL;
@@ -419,7 +453,7 @@ static int table_get(sdb_ilp *p, const char *name, size_t n, ilp_table **out, sd
 {
     uint64_t h;
     ilp_table *t;
-    if (p->last != NULL && p->last->len == n && memcmp(p->last->name, name, n) == 0) {
+    if (p->last != NULL && p->last->len == n && same(p->last->name, name, n)) {
         *out = p->last;
         return R_OK;
     }
@@ -505,7 +539,7 @@ static int slot_get(sdb_ilp *p, ilp_table *t, const char *key, size_t n, uint32_
     ilp_col *c;
     if (kidx < t->pos_cap && (i = t->pos[kidx]) < t->ncols) {
         c = &t->cols[i];
-        if (c->len == n && memcmp(c->name, key, n) == 0) {
+        if (c->len == n && same(c->name, key, n)) {
             *out = c;
             return R_OK;
         }
@@ -513,7 +547,7 @@ static int slot_get(sdb_ilp *p, ilp_table *t, const char *key, size_t n, uint32_
     h = sdb_hash64(key, n);
     for (i = t->buckets[h & t->mask]; i != NONE; i = t->cols[i].next) {
         c = &t->cols[i];
-        if (c->hash == h && c->len == n && memcmp(c->name, key, n) == 0)
+        if (c->hash == h && c->len == n && same(c->name, key, n))
             goto found;
     }
     if (t->ncols + 1 >= p->o.max_columns)
@@ -729,6 +763,21 @@ bad:
                   show_more(len), show_len(klen), kname, show_more(klen));
 }
 
+/* Size a new column like the same column of the last batch taken, so a batch does not
+ * grow by doubling again after every take. Best effort: growth on demand still works. */
+static void reserve_hint(sdb_column *col, uint64_t rows, uint64_t bytes)
+{
+    if (rows > 0)
+        (void)sdb_column_reserve(col, rows, NULL);
+    if (col->type == SDB_TYPE_STRING && bytes > col->bytes_cap) {
+        char *b = realloc(col->bytes, (size_t)bytes);
+        if (b != NULL) {
+            col->bytes = b;
+            col->bytes_cap = bytes;
+        }
+    }
+}
+
 /* Store value v of key number kidx into its column. R_OK, R_REJECT or R_NOMEM. */
 static int put(sdb_ilp *p, ilp_table *t, const char *key, size_t klen, uint32_t kidx,
                const ilp_val *v, sdb_err *err)
@@ -783,6 +832,7 @@ static int put(sdb_ilp *p, ilp_table *t, const char *key, size_t klen, uint32_t 
             c->bcol = idx;
             c->last_code = NONE;
             t->bslot[idx] = (uint32_t)(c - t->cols);
+            reserve_hint(&t->batch.cols[idx], c->hint_rows, c->hint_bytes);
         }
         c->stamp = p->stamp;
         c->kind = (uint8_t)v->kind;
@@ -1544,7 +1594,13 @@ sdb_rc sdb_ilp_take(sdb_ilp *p, sdb_ilp_table **tables, uint32_t *ntables, sdb_e
             continue;
         out[k].batch = t->batch;
         t->batch = fresh[k++];
+        t->hint_rows = out[k - 1].batch.nrows;
+        (void)sdb_column_reserve(&t->batch.cols[0], t->hint_rows, NULL);
         for (uint32_t c = 0; c < t->ncols; c++) {
+            const sdb_column *old = t->cols[c].bcol >= 0 ? &out[k - 1].batch.cols[t->cols[c].bcol]
+                                                         : NULL;
+            t->cols[c].hint_rows = old != NULL ? old->n : 0;
+            t->cols[c].hint_bytes = old != NULL && old->type == SDB_TYPE_STRING ? old->nbytes : 0;
             t->cols[c].bcol = -1;
             t->cols[c].last_code = NONE;
             if (t->cols[c].cat == CAT_ABSENT)
