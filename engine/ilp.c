@@ -61,6 +61,29 @@ enum { S_START, S_COMMENT, S_HEAD, S_HEAD_ESC, S_GAP, S_KEY, S_KEY_ESC, S_VAL0, 
 
 enum { M_NORMAL, M_CARRY, M_SKIP };
 
+/* Recent short values of a SYMBOL column and their dictionary codes, direct mapped, so a
+ * value seen lately costs no hash of the dictionary. Only valid for the batch's column. */
+#define SYMC_WAYS 16
+#define SYMC_LEN  23
+typedef struct ilp_symc {
+    uint32_t code[SYMC_WAYS];         /* NONE when the way is empty */
+    uint8_t len[SYMC_WAYS];           /* bytes of val */
+    char val[SYMC_WAYS][SYMC_LEN];    /* the value */
+} ilp_symc;
+
+static inline uint32_t symc_way(const char *s, size_t n)
+{
+    return ((uint32_t)n ^ (uint32_t)(uint8_t)s[0] * 7u ^ (uint32_t)(uint8_t)s[n - 1] * 13u ^
+            (uint32_t)(uint8_t)s[n / 2] * 3u) &
+           (SYMC_WAYS - 1);
+}
+
+static void symc_clear(ilp_symc *sc)
+{
+    if (sc != NULL)
+        memset(sc->code, 0xFF, sizeof sc->code);
+}
+
 typedef struct ilp_col {
     char *name;          /* owned, NUL terminated */
     uint32_t len;        /* bytes of name */
@@ -70,9 +93,7 @@ typedef struct ilp_col {
     uint8_t cat;         /* CAT_*: what the resolver said */
     uint8_t kind;        /* enum kind written by the line of `stamp` */
     sdb_type cat_type;   /* the catalog's type when cat == CAT_PRESENT */
-    uint32_t last_code;  /* SYMBOL column: code of last_val, NONE if unknown */
-    uint8_t last_len;    /* bytes of last_val */
-    char last_val[31];   /* SYMBOL column: the last value pushed, when it fits */
+    struct ilp_symc *symc; /* SYMBOL column: recent values and their codes, or NULL */
     uint64_t hint_rows;  /* rows of this column in the last batch taken: a size hint */
     uint64_t hint_bytes; /* STRING: bytes of this column in the last batch taken */
     uint64_t stamp;      /* sequence number of the last line that wrote it */
@@ -246,6 +267,37 @@ static inline bool same(const void *a, const void *b, size_t n)
     return true;
 }
 
+/* Word-at-a-time scanning: 8 bytes per step until one of them may stop the scan (bit 7 of
+ * each flagged byte set; the lowest flag is always a real match, higher ones may not be).
+ * Little-endian only; elsewhere the byte loops do all the work. */
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#else
+#define SWAR 0
+#endif
+static inline uint64_t has_byte(uint64_t w, uint8_t c)
+{
+    uint64_t v = w ^ (ONES * c);
+    return (v - ONES) & ~v & HIGHS;
+}
+
+/* Skip string-value bytes that are none of " \ LF and below 0x80. */
+static inline const uint8_t *skip_str(const uint8_t *q, const uint8_t *end)
+{
+    if (SWAR)
+        while (end - q >= 8) {
+            uint64_t w, m;
+            memcpy(&w, q, 8);
+            m = has_byte(w, '"') | has_byte(w, '\\') | has_byte(w, '\n') | (w & HIGHS);
+            if (m != 0)
+                return q + (__builtin_ctzll(m) >> 3);
+            q += 8;
+        }
+    return q;
+}
+
 /* At most this many bytes of a name or value are quoted in a message. */
 #define SHOW 64
 static int show_len(size_t n)
@@ -373,26 +425,34 @@ static inline sdb_rc push_string(sdb_column *c, const char *s, size_t n, sdb_err
     return sdb_column_push_str(c, s, n, err);
 }
 
-/* SYMBOL: a value equal to the column's previous one skips the dictionary. */
+/* SYMBOL: a value met lately skips the dictionary. */
 static inline sdb_rc push_symbol(sdb_column *c, ilp_col *slot, const char *s, size_t n,
                                  sdb_err *err)
 {
-    uint32_t code;
-    if (slot->last_code != NONE && slot->last_len == n && same(slot->last_val, s, n)) {
-        if (c->n < c->cap) {
-            c->v.code[c->n] = slot->last_code;
-            mark_valid(c);
-            return SDB_OK;
+    uint32_t code, way = 0;
+    ilp_symc *sc = slot->symc;
+    if (n > 0 && n <= SYMC_LEN) {
+        if (sc == NULL) {
+            sc = slot->symc = malloc(sizeof *sc);
+            symc_clear(sc);
         }
-        return sdb_column_push_code(c, slot->last_code, err);
+        if (sc != NULL) {
+            way = symc_way(s, n);
+            if (sc->code[way] != NONE && sc->len[way] == n && same(sc->val[way], s, n)) {
+                if (c->n < c->cap) {
+                    c->v.code[c->n] = sc->code[way];
+                    mark_valid(c);
+                    return SDB_OK;
+                }
+                return sdb_column_push_code(c, sc->code[way], err);
+            }
+        }
     }
     SDB_TRY(sdb_symdict_intern(c->dict, s, n, &code, err));
-    if (n <= sizeof slot->last_val) {
-        memcpy(slot->last_val, s, n);
-        slot->last_len = (uint8_t)n;
-        slot->last_code = code;
-    } else {
-        slot->last_code = NONE;
+    if (sc != NULL && n > 0 && n <= SYMC_LEN) {
+        memcpy(sc->val[way], s, n);
+        sc->len[way] = (uint8_t)n;
+        sc->code[way] = code;
     }
     return sdb_column_push_code(c, code, err);
 }
@@ -403,8 +463,10 @@ static void table_free(ilp_table *t)
 {
     if (t == NULL)
         return;
-    for (uint32_t i = 0; i < t->ncols; i++)
+    for (uint32_t i = 0; i < t->ncols; i++) {
         free(t->cols[i].name);
+        free(t->cols[i].symc);
+    }
     free(t->cols);
     free(t->bslot);
     free(t->buckets);
@@ -580,7 +642,7 @@ static int slot_get(sdb_ilp *p, ilp_table *t, const char *key, size_t n, uint32_
     c->len = (uint32_t)n;
     c->hash = h;
     c->bcol = -1;
-    c->last_code = NONE;
+    c->symc = NULL;
     c->next = t->buckets[h & t->mask];
     t->buckets[h & t->mask] = i;
     t->ncols++;
@@ -629,6 +691,7 @@ static void rollback(sdb_ilp *p)
         ilp_col *c = &t->cols[--t->ncols];
         t->buckets[c->hash & t->mask] = c->next;
         free(c->name);
+        free(c->symc);
     }
 }
 
@@ -830,7 +893,7 @@ static int put(sdb_ilp *p, ilp_table *t, const char *key, size_t klen, uint32_t 
             if (rc != SDB_OK)
                 return reject(p, "%s", err ? err->msg : "cannot add a column");
             c->bcol = idx;
-            c->last_code = NONE;
+            symc_clear(c->symc);
             t->bslot[idx] = (uint32_t)(c - t->cols);
             reserve_hint(&t->batch.cols[idx], c->hint_rows, c->hint_bytes);
         }
@@ -1054,6 +1117,7 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
             a = ++q;
             esc = false;
             for (;;) {
+                q = skip_str(q, (const uint8_t *)end);
                 while (!(cls[*q] & C_STR))
                     q++;
                 uint8_t c = *q;
@@ -1602,7 +1666,7 @@ sdb_rc sdb_ilp_take(sdb_ilp *p, sdb_ilp_table **tables, uint32_t *ntables, sdb_e
             t->cols[c].hint_rows = old != NULL ? old->n : 0;
             t->cols[c].hint_bytes = old != NULL && old->type == SDB_TYPE_STRING ? old->nbytes : 0;
             t->cols[c].bcol = -1;
-            t->cols[c].last_code = NONE;
+            symc_clear(t->cols[c].symc);
             if (t->cols[c].cat == CAT_ABSENT)
                 t->cols[c].cat = CAT_UNASKED; /* the taken batch may have created it */
         }
