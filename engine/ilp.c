@@ -92,6 +92,7 @@ typedef struct ilp_col {
     int32_t bcol;        /* column of the current batch, -1 when the batch has none */
     uint8_t cat;         /* CAT_*: what the resolver said */
     uint8_t kind;        /* enum kind written by the line of `stamp` */
+    bool plain;          /* name holds none of , = SP \ : the input spells it as is */
     sdb_type cat_type;   /* the catalog's type when cat == CAT_PRESENT */
     struct ilp_symc *symc; /* SYMBOL column: recent values and their codes, or NULL */
     uint64_t hint_rows;  /* rows of this column in the last batch taken: a size hint */
@@ -641,6 +642,7 @@ static int slot_get(sdb_ilp *p, ilp_table *t, const char *key, size_t n, uint32_
     c->name[n] = '\0';
     c->len = (uint32_t)n;
     c->hash = h;
+    c->plain = strpbrk(c->name, ",= \\") == NULL;
     c->bcol = -1;
     c->symc = NULL;
     c->next = t->buckets[h & t->mask];
@@ -696,6 +698,47 @@ static void rollback(sdb_ilp *p)
 }
 
 /* ----------------------------------------------------------------- values */
+
+/* The common numbers in one pass: [-]digits[.digits] with at most 18 digits, or an int
+ * with i or u, ending at , SP LF or CR. Returns the end, or NULL to let parse_scalar()
+ * decide (exponents, long numbers, booleans and every error). Gives the same values as
+ * parse_scalar() for what it accepts. */
+static inline const uint8_t *fast_number(const uint8_t *cls, const uint8_t *q, ilp_val *v)
+{
+    bool neg = *q == '-';
+    uint64_t m = 0;
+    const uint8_t *d0;
+    int nd, nfrac = 0;
+    q += neg;
+    d0 = q;
+    while ((unsigned)(*q - '0') < 10)
+        m = m * 10 + (unsigned)(*q++ - '0');
+    nd = (int)(q - d0);
+    if (nd == 0 || nd > 18)
+        return NULL;
+    if (*q == 'i' || *q == 'u') {
+        if (!(cls[q[1]] & C_VAL) || (*q == 'u' && neg))
+            return NULL;
+        v->kind = *q == 'i' ? K_INT : K_UINT;
+        v->i = neg ? -(int64_t)m : (int64_t)m;
+        return q + 1;
+    }
+    if (*q == '.') {
+        const uint8_t *f0 = ++q;
+        while ((unsigned)(*q - '0') < 10)
+            m = m * 10 + (unsigned)(*q++ - '0');
+        nfrac = (int)(q - f0);
+        if (nd + nfrac > 18)
+            return NULL;
+    }
+    if (!(cls[*q] & C_VAL) || m > (1ULL << 53))
+        return NULL;
+    v->kind = K_FLOAT;
+    v->f = (double)m / pow10_exact[nfrac];
+    if (neg)
+        v->f = -v->f;
+    return q;
+}
 
 /* Parse an unquoted field value [a, b): number or boolean. R_OK or R_REJECT. */
 static int parse_scalar(sdb_ilp *p, const uint8_t *a, const uint8_t *b, const char *kname,
@@ -826,6 +869,21 @@ bad:
                   show_more(len), show_len(klen), kname, show_more(klen));
 }
 
+/* The slot of the key at q when it is the key at the same position of the table's previous
+ * line, spelled without escapes and followed by '='; else NULL. Reads stay before end. */
+static inline ilp_col *predict_key(const ilp_table *t, uint32_t kidx, const uint8_t *q,
+                                   const uint8_t *end)
+{
+    uint32_t i;
+    ilp_col *c;
+    if (kidx >= t->pos_cap || (i = t->pos[kidx]) >= t->ncols)
+        return NULL;
+    c = &t->cols[i];
+    if (!c->plain || (size_t)(end - q) <= c->len || q[c->len] != '=' || !same(q, c->name, c->len))
+        return NULL;
+    return c;
+}
+
 /* Size a new column like the same column of the last batch taken, so a batch does not
  * grow by doubling again after every take. Best effort: growth on demand still works. */
 static void reserve_hint(sdb_column *col, uint64_t rows, uint64_t bytes)
@@ -841,21 +899,23 @@ static void reserve_hint(sdb_column *col, uint64_t rows, uint64_t bytes)
     }
 }
 
-/* Store value v of key number kidx into its column. R_OK, R_REJECT or R_NOMEM. */
+/* Store value v of key number kidx into its column (slot c when already known, else
+ * looked up by key). R_OK, R_REJECT or R_NOMEM. */
 static int put(sdb_ilp *p, ilp_table *t, const char *key, size_t klen, uint32_t kidx,
-               const ilp_val *v, sdb_err *err)
+               const ilp_val *v, ilp_col *c, sdb_err *err)
 {
-    ilp_col *c = NULL;
     sdb_column *col;
     sdb_rc rc;
     int r, act;
-    if (klen == 4 && memcmp(key, "time", 4) == 0)
-        return reject(p, "%s 'time' is not allowed: `time` is the timestamp column of table "
-                      "'%.*s%s'",
-                      v->kind == K_TAG ? "tag" : "field", show_len(t->len), t->name,
-                      show_more(t->len));
-    if ((r = slot_get(p, t, key, klen, kidx, &c, err)) != R_OK)
-        return r;
+    if (c == NULL) {
+        if (klen == 4 && memcmp(key, "time", 4) == 0)
+            return reject(p, "%s 'time' is not allowed: `time` is the timestamp column of "
+                          "table '%.*s%s'",
+                          v->kind == K_TAG ? "tag" : "field", show_len(t->len), t->name,
+                          show_more(t->len));
+        if ((r = slot_get(p, t, key, klen, kidx, &c, err)) != R_OK)
+            return r;
+    }
     if (c->stamp == p->stamp) {
         if (v->kind == K_TAG && c->kind == K_TAG)
             return reject(p, "duplicate tag '%.*s%s'", show_len(klen), key, show_more(klen));
@@ -1037,7 +1097,14 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
         const uint8_t *k0 = ++q;
         const char *key;
         size_t klen;
+        ilp_col *slot = predict_key(t, kidx, q, (const uint8_t *)end);
         esc = false;
+        if (slot != NULL) {
+            key = slot->name;
+            klen = slot->len;
+            q += klen;
+            goto tag_value;
+        }
         if ((q = scan_token(cls, q, C_KEY, &esc)) == NULL)
             return reject(p, "invalid UTF-8 or a NUL byte in a tag key");
         if (q == k0)
@@ -1054,6 +1121,7 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
         if (klen > SDB_ILP_NAME_MAX)
             return reject(p, "tag key of %zu bytes is longer than the limit of %u", klen,
                           SDB_ILP_NAME_MAX);
+    tag_value:
         a = ++q;
         esc = false;
         if ((q = scan_token(cls, q, C_HEAD, &esc)) == NULL)
@@ -1071,7 +1139,7 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
         if (v.n > SDB_ILP_NAME_MAX)
             return reject(p, "value of tag '%.*s%s' is %zu bytes, longer than the limit of %u",
                           show_len(klen), key, show_more(klen), v.n, SDB_ILP_NAME_MAX);
-        if ((r = put(p, t, key, klen, kidx++, &v, err)) != R_OK)
+        if ((r = put(p, t, key, klen, kidx++, &v, slot, err)) != R_OK)
             return r;
     }
     if (*q != ' ')
@@ -1088,7 +1156,14 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
         const uint8_t *k0 = q;
         const char *key;
         size_t klen;
+        ilp_col *slot = predict_key(t, kidx, q, (const uint8_t *)end);
         esc = false;
+        if (slot != NULL) {
+            key = slot->name;
+            klen = slot->len;
+            q += klen + 1;
+            goto field_value;
+        }
         if ((q = scan_token(cls, q, C_KEY, &esc)) == NULL)
             return reject(p, "invalid UTF-8 or a NUL byte in a field key");
         if (q == k0)
@@ -1113,6 +1188,7 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
             return reject(p, "field key of %zu bytes is longer than the limit of %u", klen,
                           SDB_ILP_NAME_MAX);
         q++;
+    field_value:
         if (*q == '"') {
             a = ++q;
             esc = false;
@@ -1160,6 +1236,8 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
                               "of %u",
                               show_len(klen), key, show_more(klen), v.n, SDB_ILP_VALUE_MAX);
             q++;
+        } else if ((a = fast_number(cls, q, &v)) != NULL) {
+            q = a;
         } else {
             a = q;
             while (!(cls[*q] & C_VAL))
@@ -1170,7 +1248,7 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
             if ((r = parse_scalar(p, a, q, key, klen, &v, err)) != R_OK)
                 return r;
         }
-        if ((r = put(p, t, key, klen, kidx++, &v, err)) != R_OK)
+        if ((r = put(p, t, key, klen, kidx++, &v, slot, err)) != R_OK)
             return r;
         if (*q == ',') {
             q++;
