@@ -13,4 +13,6 @@ typedef struct sdb_command {
 /* The command table, ended by a zeroed entry (tools/spandb.c). */
 extern const sdb_command sdb_commands[];
 
+int sdb_cmd_gen(int argc, char **argv);
+
 #endif
