@@ -115,15 +115,14 @@ static size_t fmt_f64(char *out, double v, int hint)
     int64_t k;
     if (!isfinite(v))
         return 0;
-    if (hint >= 0 && hint <= 17 && try_scale(v, hint, &k)) {
-        if (k == 0 && signbit(v)) {
-            memcpy(out, "-0.0", 4);
-            return 4;
-        }
-        return fmt_scaled(out, k, hint);
+    if (v == 0) {
+        memcpy(out, signbit(v) ? "-0.0" : "0.0", 4);
+        return signbit(v) ? 4 : 3;
     }
+    if (hint >= 0 && hint <= 17 && try_scale(v, hint, &k))
+        return fmt_scaled(out, k, hint);
     for (int e = 0; e <= 17; e++)
-        if (try_scale(v, e, &k) && !(k == 0 && signbit(v)))
+        if (try_scale(v, e, &k))
             return fmt_scaled(out, k, e);
     for (int prec = 15; prec <= 17; prec++) {
         int n = snprintf(out, 32, "%.*g", prec, v);
