@@ -1196,10 +1196,15 @@ bad:
 
 size_t sdb_gen_format_time(int64_t ns, char out[32])
 {
-    int64_t secs = floor_div(ns, 1000000000), frac = ns - secs * 1000000000;
-    int64_t days = floor_div(secs, 86400), sod = secs - days * 86400, y, m, d;
+    int64_t secs = ns / 1000000000, frac = ns % 1000000000, days, sod, y, m, d;
     int64_t f[6];
     char *p = out;
+    if (frac < 0) { /* floor, without overflowing at INT64_MIN */
+        frac += 1000000000;
+        secs--;
+    }
+    days = floor_div(secs, 86400);
+    sod = secs - days * 86400;
     civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999)
         return 0;
