@@ -332,6 +332,7 @@ struct sdb_gen {
     uint8_t ep_prompt[NENDPOINTS]; /* prompt index or NO_PROMPT */
     uint8_t llm_name[NMODELS];     /* name index of an llm/embedding call of each model */
     char llm_names[NMODELS][48];   /* "chat <model>", "embeddings <model>" (OTel span names) */
+    uint8_t model_provider[NMODELS]; /* index into providers of each model */
     uint8_t tool_name[NTOOLS];
     uint8_t retr_name[NRETRIEVERS];
     /* the staged next trace */
@@ -366,8 +367,13 @@ static void build_names(sdb_gen *g)
     }
     for (uint32_t e = 0; e < NENDPOINTS; e++)
         g->ep_root[e] = intern_name(g, endpoints[e].root);
-    for (uint32_t m = 0; m < NMODELS; m++)
+    for (uint32_t m = 0; m < NMODELS; m++) {
+        uint32_t pv = 0;
         g->llm_name[m] = intern_name(g, g->llm_names[m]);
+        while (pv + 1 < NPROVIDERS && strcmp(providers[pv], models[m].provider) != 0)
+            pv++;
+        g->model_provider[m] = (uint8_t)pv;
+    }
     for (uint32_t t = 0; t < NTOOLS; t++)
         g->tool_name[t] = intern_name(g, tools[t]);
     for (uint32_t r = 0; r < NRETRIEVERS; r++)
@@ -979,9 +985,7 @@ static sdb_rc push_row(sdb_gen *g, sdb_batch *b, const int *idx, sym_cache *sc, 
     SDB_TRY(push_sym(&c[idx[SDB_SPANS_PROJECT]], &sc[3], ep->service,
                      services[ep->service].project, err));
     if (m != NULL) {
-        uint32_t pv = 0;
-        while (pv + 1 < NPROVIDERS && strcmp(providers[pv], m->provider) != 0)
-            pv++;
+        uint32_t pv = g->model_provider[s->model];
         SDB_TRY(push_sym(&c[idx[SDB_SPANS_MODEL]], &sc[4], s->model, m->name, err));
         SDB_TRY(push_sym(&c[idx[SDB_SPANS_PROVIDER]], &sc[5], pv, providers[pv], err));
     } else {

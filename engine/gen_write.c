@@ -159,8 +159,10 @@ static size_t esc(char *out, esc_mode m, const char *s, size_t n)
     size_t o = 0;
     switch (m) {
     case ESC_ILP_KEY:
+        /* only `,` `=` and space are escapes in names and tags; other backslashes are kept
+         * literally (shared/LINE_PROTOCOL_CASES.md), so `a\ b` is written `a\\ b` */
         for (size_t i = 0; i < n; i++) {
-            if (s[i] == ',' || s[i] == '=' || s[i] == ' ' || s[i] == '\\')
+            if (s[i] == ',' || s[i] == '=' || s[i] == ' ')
                 out[o++] = '\\';
             out[o++] = s[i];
         }
@@ -212,10 +214,18 @@ static sdb_rc put_esc(sdb_buf *out, esc_mode m, const char *s, size_t n, sdb_err
     return SDB_OK;
 }
 
+/* Line protocol cannot carry a name or tag that is empty, ends in a backslash (it would
+ * escape the separator) or holds a line break. */
+static bool ilp_unwritable(const char *s, size_t n)
+{
+    return n == 0 || s[n - 1] == '\\' || memchr(s, '\n', n) != NULL || memchr(s, '\r', n) != NULL;
+}
+
 /* A symbol dictionary with every entry escaped once. */
 typedef struct esc_dict {
     char *bytes;   /* entries back to back */
     size_t *off;   /* entry i is bytes[off[i] .. off[i+1]); count + 1 entries */
+    uint8_t *bad;  /* ESC_ILP_KEY: 1 when entry i cannot be a tag value (ilp_unwritable) */
     uint32_t count;
 } esc_dict;
 
@@ -223,6 +233,7 @@ static void esc_dict_free(esc_dict *d)
 {
     free(d->bytes);
     free(d->off);
+    free(d->bad);
     memset(d, 0, sizeof *d);
 }
 
@@ -238,7 +249,8 @@ static sdb_rc esc_dict_build(esc_dict *d, const sdb_column *c, esc_mode m, sdb_e
     }
     d->bytes = malloc(total + 1);
     d->off = malloc((n + 1) * sizeof *d->off);
-    if (d->bytes == NULL || d->off == NULL) {
+    d->bad = calloc(n + 1, 1);
+    if (d->bytes == NULL || d->off == NULL || d->bad == NULL) {
         esc_dict_free(d);
         return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory to escape %u symbols", n);
     }
@@ -246,6 +258,7 @@ static sdb_rc esc_dict_build(esc_dict *d, const sdb_column *c, esc_mode m, sdb_e
         uint32_t len;
         const char *s = sdb_symdict_get(c->dict, i, &len);
         d->off[i] = o;
+        d->bad[i] = m == ESC_ILP_KEY && ilp_unwritable(s, len);
         o += esc(d->bytes + o, m, s, len);
     }
     d->off[n] = o;
@@ -299,6 +312,11 @@ sdb_rc sdb_gen_write_ilp(const sdb_batch *b, sdb_buf *out, sdb_err *err)
                           b->names[c]);
             goto done;
         }
+        if (ilp_unwritable(b->names[c], n)) {
+            rc = SDB_FAIL(err, SDB_ERR_MISUSE, "column name '%s' cannot be written as line protocol",
+                          b->names[c]);
+            goto done;
+        }
         klen[c] = esc(keys[c], ESC_ILP_KEY, b->names[c], n);
         keys[c][klen[c]++] = '=';
         hint[c] = col_hint(b->names[c]);
@@ -319,6 +337,13 @@ sdb_rc sdb_gen_write_ilp(const sdb_batch *b, sdb_buf *out, sdb_err *err)
             code = col->v.code[r];
             if (dicts[c].off[code + 1] == dicts[c].off[code])
                 continue; /* an empty tag value cannot be written: same as NULL */
+            if (dicts[c].bad[code]) {
+                rc = SDB_FAIL(err, SDB_ERR_MISUSE,
+                              "column '%s' row %llu: a tag value that ends in a backslash or holds "
+                              "a line break cannot be written as line protocol",
+                              b->names[c], (unsigned long long)r);
+                goto done;
+            }
             if ((rc = need(out, 2 + klen[c] + dicts[c].off[code + 1] - dicts[c].off[code], err)))
                 goto done;
             putc1(out, ',');

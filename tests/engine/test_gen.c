@@ -575,6 +575,31 @@ Test(gen, writers_escape_and_format_exactly)
                       strlen("1970-01-01T00:00:00.000001000Z,\"a b,c=d\",0.1,\"say \"\"hi\"\",\n\\\","
                              "false\n")) == 0,
               "%s", (const char *)out.data);
+    /* in tags only `,` `=` and space are escaped; a backslash stays literal, a trailing one
+     * cannot be written */
+    {
+        sdb_batch tb;
+        int tc, fc;
+        sdb_batch_init(&tb);
+        cr_assert_eq(sdb_batch_add(&tb, "endpoint", 8, SDB_TYPE_SYMBOL, &tc, &err), SDB_OK);
+        cr_assert_eq(sdb_batch_add(&tb, "retries", 7, SDB_TYPE_INT64, &fc, &err), SDB_OK);
+        cr_assert_eq(sdb_column_push_str(&tb.cols[tc], "a\\b c", 5, &err), SDB_OK);
+        cr_assert_eq(sdb_column_push_i64(&tb.cols[fc], -3, &err), SDB_OK);
+        tb.nrows = 1;
+        sdb_buf_reset(&out);
+        cr_assert_eq(sdb_gen_write_ilp(&tb, &out, &err), SDB_OK);
+        static const char want[] = "spans,endpoint=a\\b\\ c retries=-3i\n";
+        cr_assert(out.len == strlen(want) && memcmp(out.data, want, out.len) == 0,
+                  "%.*s", (int)out.len, (const char *)out.data);
+        cr_assert_eq(sdb_column_push_str(&tb.cols[tc], "end\\", 4, &err), SDB_OK);
+        cr_assert_eq(sdb_column_push_i64(&tb.cols[fc], 1, &err), SDB_OK);
+        tb.nrows = 2;
+        cr_assert_eq(sdb_gen_write_ilp(&tb, &out, &err), SDB_ERR_MISUSE);
+        cr_assert(strstr(err.msg, "column 'endpoint' row 1: a tag value that ends in a backslash") !=
+                      NULL,
+                  "%s", err.msg);
+        sdb_batch_free(&tb);
+    }
     /* a NaN has no text form in any of the formats */
     b.cols[f].v.f64[0] = NAN;
     sdb_buf_reset(&out);
