@@ -500,6 +500,8 @@ typedef struct trace_ctx {
     bool failed;             /* an unrecovered error ended the trace */
     uint8_t fail_error;      /* its error type */
     uint32_t final_llm;      /* stage index of the last successful llm span, or UINT32_MAX */
+    double load;             /* traffic weight of the trace's hour, 0..1 (rate limits follow it) */
+    int incident;            /* provider index with an outage at the trace's time, or -1 */
 } trace_ctx;
 
 static span *add_span(trace_ctx *t, uint8_t kind, uint8_t name, uint64_t parent, int64_t start_us)
@@ -552,16 +554,28 @@ static uint8_t pick_model(trace_ctx *t)
     return NCHAT - 1;
 }
 
-static uint8_t pick_error(trace_ctx *t)
+/* How a first attempt of model m ends: E_NONE or the error. Rate limits are 55% of the
+ * model's failures at peak load and fewer at night; a provider outage adds server errors
+ * and timeouts. */
+static uint8_t first_attempt(trace_ctx *t, uint8_t m)
 {
-    double u = rng_unif(&t->r);
-    if (u < 0.55)
+    double err = perf[m].err_rate, u = rng_unif(&t->r);
+    double p_rl = err * 0.55 * (0.3 + 0.7 * t->load), p_other = err * 0.45;
+    double p_inc = t->incident == t->g->model_provider[m] ? 0.45 : 0.0;
+    if (u < p_rl)
         return E_RATE_LIMIT;
-    if (u < 0.75)
+    u -= p_rl;
+    if (u < p_inc)
+        return u < p_inc * 0.65 ? E_SERVER : E_TIMEOUT;
+    u -= p_inc;
+    if (u >= p_other)
+        return E_NONE;
+    u /= p_other;
+    if (u < 0.44)
         return E_SERVER;
-    if (u < 0.87)
+    if (u < 0.71)
         return E_TIMEOUT;
-    if (u < 0.97)
+    if (u < 0.93)
         return E_INVALID;
     return E_CONTENT_FILTER;
 }
@@ -599,8 +613,8 @@ static int64_t llm_call(trace_ctx *t, uint64_t parent, int64_t start_us, double 
     }
     s->in_tok = clamp64(rng_lognormal(&t->r, in_med, 0.8), 8, 120000);
     s->out_tok = clamp64(rng_lognormal(&t->r, out_med * p->out_factor, 0.7), 1, 8192);
-    if (rng_chance(&t->r, p->err_rate)) {
-        e = pick_error(t);
+    e = first_attempt(t, m);
+    if (e != E_NONE) {
         while ((e == E_RATE_LIMIT || e == E_SERVER) && retries < 2) {
             /* a failed attempt, then exponential backoff with jitter */
             wait_ms += (e == E_RATE_LIMIT ? rng_lognormal(&t->r, 60, 0.5)
@@ -634,6 +648,8 @@ static int64_t llm_call(trace_ctx *t, uint64_t parent, int64_t start_us, double 
         double ttft = rng_lognormal(&t->r, p->ttft_ms * (1.0 + (double)s->in_tok / 30000.0), 0.45);
         double gen = (double)s->out_tok * p->ms_per_tok * rng_lognormal(&t->r, 1.0, 0.3);
         double slow = rng_chance(&t->r, 0.005) ? 3.0 + 7.0 * rng_unif(&t->r) : 1.0;
+        if (t->incident == g->model_provider[m])
+            slow *= 1.8; /* a degraded provider is slow too */
         int64_t ttft_us = clamp64((wait_ms + ttft * lat * slow) * 1000.0, 1, INT64_C(1) << 40);
         int64_t gen_us = clamp64(gen * lat * slow * 1000.0, 1, INT64_C(1) << 40);
         const sdb_gen_model *mm = &models[m];
@@ -701,6 +717,36 @@ static int64_t tool_call(trace_ctx *t, uint64_t parent, int64_t start_us, uint32
     return start_us + s->dur_us;
 }
 
+/* Where the cumulative traffic curve reaches fraction f of its total, as hour index h and
+ * fraction of that hour, searching forward from hour `from` (fractions only grow). */
+static uint32_t curve_hour(const sdb_gen *g, double f, uint32_t from, double *frac)
+{
+    double target = f * g->cum[g->nhours];
+    uint32_t h = from;
+    while (h + 1 < g->nhours && g->cum[h + 1] <= target)
+        h++;
+    *frac = (target - g->cum[h]) / (g->cum[h + 1] - g->cum[h]);
+    if (*frac < 0)
+        *frac = 0;
+    if (*frac >= 1)
+        *frac = 0x1.fffffffffffffp-1;
+    return h;
+}
+
+/* The provider (index into providers) with an outage at absolute time ns, or -1. About a
+ * third of the days have one outage of 20-90 minutes at a random time, drawn from the seed. */
+static int incident_at(const sdb_gen *g, int64_t ns)
+{
+    int64_t day = floor_div(ns, 24 * HOUR_NS), minute = (ns - day * 24 * HOUR_NS) / 60000000000LL;
+    uint64_t h = mix64(g->opts.seed ^ mix64((uint64_t)day ^ 0x1c1de7ULL));
+    int64_t begin = (int64_t)((h >> 16) % 1440), len = 20 + (int64_t)((h >> 32) % 71);
+    if (h % 100 >= 35)
+        return -1;
+    if (minute < begin || minute >= begin + len)
+        return -1;
+    return (int)((h >> 8) % NPROVIDERS);
+}
+
 /* Stage trace number n (its spans with times relative to the trace start). */
 static void build_trace(sdb_gen *g, uint64_t n)
 {
@@ -716,6 +762,15 @@ static void build_trace(sdb_gen *g, uint64_t n)
     rng_seed(&t.r, mix64(g->opts.seed) ^ mix64(n + 0x7a11ce));
     t.final_llm = UINT32_MAX;
     g->nstage = 0;
+    {
+        /* the trace will start near where the curve is now: time-dependent behaviour keys on it */
+        double frac, f = (double)g->generated / (double)g->opts.rows;
+        uint32_t h = curve_hour(g, f < 1.0 ? f : 1.0 - 0x1.0p-40, g->hour_cursor, &frac);
+        double w = g->cum[h + 1] - g->cum[h];
+        t.load = w > 1.0 ? 1.0 : w;
+        t.incident = incident_at(g, g->opts.start_ns + (int64_t)h * HOUR_NS +
+                                        (int64_t)(frac * (double)HOUR_NS));
+    }
     t.trace_hi = rng_u64(&t.r);
     t.trace_lo = rng_u64(&t.r) | 1;
     u = rng_unif(&t.r);
@@ -827,25 +882,17 @@ static void build_trace(sdb_gen *g, uint64_t n)
  * fraction of rows generated before it and after it. */
 static int64_t place_trace(sdb_gen *g, rng *r)
 {
-    double total = g->cum[g->nhours], rows = (double)g->opts.rows;
+    double rows = (double)g->opts.rows;
     double f0 = (double)g->generated / rows, f1 = (double)(g->generated + g->nstage) / rows;
-    double f, target, frac;
+    double f, frac;
     uint32_t h;
     if (f1 > 1.0)
         f1 = 1.0;
     f = f0 + rng_unif(r) * (f1 - f0);
     if (f >= 1.0)
         f = 1.0 - 0x1.0p-40;
-    target = f * total;
-    h = g->hour_cursor;
-    while (h + 1 < g->nhours && g->cum[h + 1] <= target)
-        h++;
+    h = curve_hour(g, f, g->hour_cursor, &frac);
     g->hour_cursor = h;
-    frac = (target - g->cum[h]) / (g->cum[h + 1] - g->cum[h]);
-    if (frac < 0)
-        frac = 0;
-    if (frac >= 1)
-        frac = 0x1.fffffffffffffp-1;
     return g->opts.start_ns + (int64_t)h * HOUR_NS + (int64_t)(frac * (double)HOUR_NS);
 }
 
