@@ -152,6 +152,42 @@ Test(gen, distributions_are_realistic)
     sdb_batch_free(&b);
 }
 
+Test(gen, prompt_versions_differ_for_ab_queries)
+{
+    static const uint64_t chunk[] = {8192};
+    sdb_batch b;
+    /* per version of assistant-chat (v1 older, v2 newer): spans, evaluated, hallucinated,
+     * relevance sum, duration sum of successful spans */
+    double n[2] = {0}, ev[2] = {0}, hal[2] = {0}, rel[2] = {0}, dur[2] = {0}, ok[2] = {0};
+    gen_all(&b, 200000, 17, chunk, 1);
+    const sdb_column *pn = col(&b, SDB_SPANS_PROMPT_NAME), *pv = col(&b, SDB_SPANS_PROMPT_VERSION);
+    const sdb_column *h = col(&b, SDB_SPANS_HALLUCINATION), *r = col(&b, SDB_SPANS_RELEVANCE);
+    const sdb_column *d = col(&b, SDB_SPANS_DURATION_MS), *st = col(&b, SDB_SPANS_STATUS);
+    for (uint64_t i = 0; i < b.nrows; i++) {
+        int v;
+        if (!sym_eq(pn, i, "assistant-chat"))
+            continue;
+        v = sym_eq(pv, i, "v2");
+        cr_assert(v || sym_eq(pv, i, "v1"));
+        n[v]++;
+        if (sdb_column_valid(h, i)) {
+            ev[v]++;
+            hal[v] += h->v.b8[i];
+            rel[v] += r->v.f64[i];
+        }
+        if (sym_eq(st, i, "ok")) {
+            ok[v]++;
+            dur[v] += d->v.f64[i];
+        }
+    }
+    cr_assert(n[0] > 5000 && n[1] > 5000, "%g %g", n[0], n[1]);
+    cr_assert_lt(hal[1] / ev[1] * 1.4, hal[0] / ev[0], "hallucination v1 %g v2 %g",
+                 hal[0] / ev[0], hal[1] / ev[1]);
+    cr_assert_gt(rel[1] / ev[1], rel[0] / ev[0] + 0.04);
+    cr_assert_lt(dur[1] / ok[1], dur[0] / ok[0]);
+    sdb_batch_free(&b);
+}
+
 static bool is_hex(const char *s, uint32_t len, uint32_t want)
 {
     if (len != want)
