@@ -17,6 +17,8 @@ const sdb_command sdb_commands[] = {
     {"inspect", sdb_cmd_inspect, "FILE.seg...", "show what a segment file holds, column by column"},
     {"verify", sdb_cmd_verify, "FILE.seg...", "check every checksum and block of segment files"},
     {"version", cmd_version, "", "print the version"},
+    {"gen", sdb_cmd_gen, "--rows N [--seed S] [--format ilp|csv|otlp-json]",
+     "write generated LLM spans to stdout"},
     {NULL, NULL, NULL, NULL},
 };
 
