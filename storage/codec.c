@@ -103,6 +103,16 @@ sdb_rc sdb_codec_compress(sdb_codec_ctx *ctx, sdb_codec c, int level, const void
     return SDB_FAIL(err, SDB_ERR_MISUSE, "unknown codec %d", (int)c);
 }
 
+int sdb_codec_size_plausible(sdb_codec c, const void *src, size_t n, size_t raw_len)
+{
+    switch (c) {
+    case SDB_CODEC_NONE: return n == raw_len;
+    case SDB_CODEC_LZ4: return raw_len / 255 <= n;
+    case SDB_CODEC_ZSTD: return ZSTD_getFrameContentSize(src, n) == (unsigned long long)raw_len;
+    }
+    return 0;
+}
+
 sdb_rc sdb_codec_decompress(sdb_codec_ctx *ctx, sdb_codec c, const void *src, size_t n, void *dst,
                             size_t raw_len, sdb_err *err)
 {

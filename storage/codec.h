@@ -31,6 +31,9 @@ size_t sdb_codec_bound(sdb_codec c, size_t n);
 /* Compress n bytes and append them to out. level: zstd level (0 = default 3), ignored by LZ4. */
 sdb_rc sdb_codec_compress(sdb_codec_ctx *ctx, sdb_codec c, int level, const void *src, size_t n,
                           sdb_buf *out, sdb_err *err);
+/* False when n compressed bytes cannot decompress to raw_len bytes (zstd frames state their
+ * size; LZ4 expands at most 255 times). Lets readers refuse absurd sizes before allocating. */
+int sdb_codec_size_plausible(sdb_codec c, const void *src, size_t n, size_t raw_len);
 /* Decompress exactly raw_len bytes into dst. Fails with SDB_ERR_CORRUPT when src does not
  * decompress to exactly raw_len bytes. */
 sdb_rc sdb_codec_decompress(sdb_codec_ctx *ctx, sdb_codec c, const void *src, size_t n, void *dst,

@@ -13,4 +13,7 @@ typedef struct sdb_command {
 /* The command table, ended by a zeroed entry (tools/spandb.c). */
 extern const sdb_command sdb_commands[];
 
+int sdb_cmd_inspect(int argc, char **argv);
+int sdb_cmd_verify(int argc, char **argv);
+
 #endif

@@ -14,6 +14,8 @@ static int cmd_version(int argc, char **argv)
 }
 
 const sdb_command sdb_commands[] = {
+    {"inspect", sdb_cmd_inspect, "FILE.seg...", "show what a segment file holds, column by column"},
+    {"verify", sdb_cmd_verify, "FILE.seg...", "check every checksum and block of segment files"},
     {"version", cmd_version, "", "print the version"},
     {NULL, NULL, NULL, NULL},
 };

@@ -1,0 +1,438 @@
+/* String blocks: PLAIN, CONST, DICT and HEX. Strings are arbitrary bytes (NUL, invalid
+ * UTF-8, empty, megabytes long). One statistics pass computes the lengths, whether every
+ * value is lower-case hex of one even length, and the distinct values (a hash table that
+ * gives up once they exceed half the rows); then the smallest candidate is written.
+ *
+ *   PLAIN  lw u8 | packed lengths (n, lw bits) | bytes
+ *   CONST  the one value's bytes (its length is the block length)
+ *   DICT   ndict u32 | lw u8 | packed dictionary lengths | dictionary bytes |
+ *          cw u8 | packed codes (n, cw bits, each < ndict)
+ *   HEX    h u32 | n x h bytes (each value is 2h hex digits [0-9a-f], two per byte,
+ *          high nibble first)
+ * Decoders bound the bytes a block may expand to by SDB_ENC_STR_MAX_BYTES. */
+#include "storage/encoding.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/common/endian.h"
+#include "storage/common/hash.h"
+#include "storage/encoding_int.h"
+#include "storage/types.h"
+
+#define CHUNK 2048u
+
+static const char hexdig[16] = "0123456789abcdef";
+
+/* 0..15 for [0-9a-f], 16 otherwise */
+static uint8_t hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return (uint8_t)(c - '0');
+    if (c >= 'a' && c <= 'f')
+        return (uint8_t)(c - 'a' + 10);
+    return 16;
+}
+
+typedef struct str_stats {
+    uint64_t total;      /* bytes of all values */
+    uint64_t maxlen;     /* longest value */
+    bool hex;            /* all values lower-case hex of one even length > 0 */
+    uint32_t ndict;      /* distinct values; 0 when counting gave up */
+    uint64_t dict_bytes; /* bytes of the distinct values */
+    uint64_t dict_max;   /* longest distinct value */
+    uint32_t *codes;     /* n codes by first appearance (owned; NULL when gave up) */
+    uint32_t *first;     /* ndict rows: where each distinct value first appears */
+} str_stats;
+
+static bool same_str(const uint64_t *off, const char *bytes, uint32_t a, uint32_t b)
+{
+    const uint64_t la = off[a + 1] - off[a], lb = off[b + 1] - off[b];
+    return la == lb && memcmp(bytes + off[a], bytes + off[b], la) == 0;
+}
+
+static sdb_rc str_scan(const uint64_t *off, const char *bytes, uint32_t n, bool full_dict,
+                       str_stats *s, sdb_err *err)
+{
+    size_t cap = 16;
+    uint32_t *slot;
+    const uint64_t len0 = off[1] - off[0];
+    memset(s, 0, sizeof *s);
+    s->hex = len0 > 0 && len0 % 2 == 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint64_t l = off[i + 1] - off[i];
+        if (off[i + 1] < off[i])
+            return SDB_FAIL(err, SDB_ERR_MISUSE, "string block: offset %u decreases", i + 1);
+        s->total += l;
+        s->maxlen = l > s->maxlen ? l : s->maxlen;
+        if (l != len0)
+            s->hex = false;
+    }
+    for (uint64_t j = 0; s->hex && j < s->total; j++)
+        s->hex = hexval((uint8_t)bytes[off[0] + j]) < 16;
+    while (cap < 2 * (size_t)n)
+        cap *= 2;
+    slot = calloc(cap, sizeof *slot);
+    s->codes = malloc((size_t)n * sizeof *s->codes);
+    s->first = malloc((size_t)n * sizeof *s->first);
+    if (slot == NULL || s->codes == NULL || s->first == NULL) {
+        free(slot);
+        free(s->codes);
+        free(s->first);
+        s->codes = s->first = NULL;
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "string block: no memory for %u values", n);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const uint64_t l = off[i + 1] - off[i];
+        size_t h = (size_t)sdb_hash64(bytes + off[i], l) & (cap - 1);
+        while (slot[h] != 0 && !same_str(off, bytes, s->first[slot[h] - 1], i))
+            h = (h + 1) & (cap - 1);
+        if (slot[h] == 0) {
+            if (s->ndict >= n / 2 + 1 && !full_dict) {
+                free(s->codes);
+                free(s->first);
+                s->codes = s->first = NULL;
+                s->ndict = 0;
+                break;
+            }
+            s->first[s->ndict] = i;
+            slot[h] = ++s->ndict;
+            s->dict_bytes += l;
+            s->dict_max = l > s->dict_max ? l : s->dict_max;
+        }
+        s->codes[i] = slot[h] - 1;
+    }
+    free(slot);
+    return SDB_OK;
+}
+
+static sdb_rc enc_dict(const uint64_t *off, const char *bytes, uint32_t n, const str_stats *s,
+                       sdb_buf *out, sdb_err *err)
+{
+    uint64_t tmp[CHUNK];
+    const unsigned lw = sdb_enc_bits(s->dict_max), cw = sdb_enc_bits(s->ndict - 1);
+    SDB_TRY(sdb_buf_put_le32(out, s->ndict, err));
+    SDB_TRY(sdb_buf_put_u8(out, (uint8_t)lw, err));
+    for (uint32_t c = 0; c < s->ndict; c += CHUNK) {
+        const uint32_t m = s->ndict - c < CHUNK ? s->ndict - c : CHUNK;
+        for (uint32_t j = 0; j < m; j++)
+            tmp[j] = off[s->first[c + j] + 1] - off[s->first[c + j]];
+        SDB_TRY(sdb_bitpack(tmp, m, lw, out, err));
+    }
+    for (uint32_t d = 0; d < s->ndict; d++) {
+        const uint32_t i = s->first[d];
+        SDB_TRY(sdb_buf_append(out, bytes + off[i], off[i + 1] - off[i], err));
+    }
+    SDB_TRY(sdb_buf_put_u8(out, (uint8_t)cw, err));
+    for (uint32_t c = 0; c < n; c += CHUNK) {
+        const uint32_t m = n - c < CHUNK ? n - c : CHUNK;
+        for (uint32_t j = 0; j < m; j++)
+            tmp[j] = s->codes[c + j];
+        SDB_TRY(sdb_bitpack(tmp, m, cw, out, err));
+    }
+    return SDB_OK;
+}
+
+static sdb_rc enc_plain(const uint64_t *off, const char *bytes, uint32_t n, unsigned lw,
+                        sdb_buf *out, sdb_err *err)
+{
+    uint64_t tmp[CHUNK];
+    SDB_TRY(sdb_buf_put_u8(out, (uint8_t)lw, err));
+    for (uint32_t c = 0; c < n; c += CHUNK) {
+        const uint32_t m = n - c < CHUNK ? n - c : CHUNK;
+        for (uint32_t j = 0; j < m; j++)
+            tmp[j] = off[c + j + 1] - off[c + j];
+        SDB_TRY(sdb_bitpack(tmp, m, lw, out, err));
+    }
+    return sdb_buf_append(out, bytes + off[0], off[n] - off[0], err);
+}
+
+static sdb_rc enc_hex(const uint64_t *off, const char *bytes, uint64_t total,
+                      sdb_buf *out, sdb_err *err)
+{
+    const uint8_t *p = (const uint8_t *)bytes + off[0];
+    uint8_t *q;
+    const uint64_t h = (off[1] - off[0]) / 2;
+    if (h > UINT32_MAX)
+        return SDB_FAIL(err, SDB_ERR_MISUSE, "string hex: value of %llu bytes too long",
+                        (unsigned long long)(2 * h));
+    SDB_TRY(sdb_buf_put_le32(out, (uint32_t)h, err));
+    SDB_TRY(sdb_buf_reserve(out, total / 2, err));
+    q = out->data + out->len;
+    for (uint64_t j = 0; j < total / 2; j++)
+        q[j] = (uint8_t)(hexval(p[2 * j]) << 4 | hexval(p[2 * j + 1]));
+    out->len += total / 2;
+    return SDB_OK;
+}
+
+static sdb_rc write_str(uint8_t enc, const uint64_t *off, const char *bytes, uint32_t n,
+                        const str_stats *s, sdb_buf *out, sdb_err *err)
+{
+    switch (enc) {
+    case SDB_ENC_PLAIN: return enc_plain(off, bytes, n, sdb_enc_bits(s->maxlen), out, err);
+    case SDB_ENC_CONST:
+        if (s->ndict != 1)
+            return SDB_FAIL(err, SDB_ERR_MISUSE, "string const: values differ");
+        return sdb_buf_append(out, bytes + off[0], off[1] - off[0], err);
+    case SDB_ENC_HEX:
+        if (!s->hex)
+            return SDB_FAIL(err, SDB_ERR_MISUSE,
+                            "string hex: values are not lower-case hex of one even length");
+        return enc_hex(off, bytes, s->total, out, err);
+    case SDB_ENC_DICT:
+        if (s->ndict == 0)
+            return SDB_FAIL(err, SDB_ERR_MISUSE, "string dict: too many distinct values");
+        return enc_dict(off, bytes, n, s, out, err);
+    default:
+        return SDB_FAIL(err, SDB_ERR_MISUSE, "string block: encoding %u (%s) does not apply",
+                        enc, sdb_enc_name(enc));
+    }
+}
+
+static sdb_rc check_rows(uint32_t n, sdb_err *err)
+{
+    if (n == 0 || n > SDB_BLOCK_ROWS)
+        return SDB_FAIL(err, SDB_ERR_MISUSE, "string block: row count %u outside 1..%u", n,
+                        SDB_BLOCK_ROWS);
+    return SDB_OK;
+}
+
+sdb_rc sdb_enc_str_as(uint8_t enc, const uint64_t *off, const char *bytes, uint32_t n,
+                      sdb_buf *out, sdb_err *err)
+{
+    str_stats s;
+    sdb_rc rc;
+    SDB_TRY(check_rows(n, err));
+    SDB_TRY(str_scan(off, bytes, n, true, &s, err));
+    rc = write_str(enc, off, bytes, n, &s, out, err);
+    free(s.codes);
+    free(s.first);
+    return rc;
+}
+
+sdb_rc sdb_enc_str(const uint64_t *off, const char *bytes, uint32_t n, sdb_buf *out, uint8_t *enc,
+                   sdb_err *err)
+{
+    str_stats s;
+    uint64_t best, size;
+    uint8_t pick = SDB_ENC_PLAIN;
+    sdb_rc rc;
+    SDB_TRY(check_rows(n, err));
+    SDB_TRY(str_scan(off, bytes, n, false, &s, err));
+    best = 1 + sdb_bitpack_bytes(n, sdb_enc_bits(s.maxlen)) + s.total;
+    if (s.ndict == 1) {
+        pick = SDB_ENC_CONST;
+        best = s.total / n;
+    }
+    if (s.hex && (size = 4 + s.total / 2) < best) {
+        pick = SDB_ENC_HEX;
+        best = size;
+    }
+    if (s.ndict > 1) {
+        size = 4 + 1 + sdb_bitpack_bytes(s.ndict, sdb_enc_bits(s.dict_max)) + s.dict_bytes + 1 +
+               sdb_bitpack_bytes(n, sdb_enc_bits(s.ndict - 1));
+        if (size < best) {
+            pick = SDB_ENC_DICT;
+            best = size;
+        }
+    }
+    rc = sdb_buf_reserve(out, (size_t)best + 16, err);
+    if (rc == SDB_OK)
+        rc = write_str(pick, off, bytes, n, &s, out, err);
+    free(s.codes);
+    free(s.first);
+    if (rc == SDB_OK)
+        *enc = pick;
+    return rc;
+}
+
+static sdb_rc too_big(const char *what, uint64_t total, sdb_err *err)
+{
+    return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: decodes to %llu bytes, more than %llu", what,
+                    (unsigned long long)total, (unsigned long long)SDB_ENC_STR_MAX_BYTES);
+}
+
+/* Unpack n lengths of width lw from src into off[1..n], prefix-sum them into offsets
+ * (off[0] = 0) and check the sum is at most limit. */
+static sdb_rc lengths_to_offsets(const char *what, const uint8_t *src, uint32_t n, unsigned lw,
+                                 uint64_t limit, uint64_t *off, sdb_err *err)
+{
+    uint64_t acc = 0;
+    sdb_bitunpack(src, n, lw, off + 1);
+    off[0] = 0;
+    for (uint32_t i = 1; i <= n; i++) {
+        if (off[i] > limit - acc)
+            return SDB_FAIL(err, SDB_ERR_CORRUPT,
+                            "%s block: value %u of %llu bytes overruns the %llu bytes present",
+                            what, i - 1, (unsigned long long)off[i], (unsigned long long)limit);
+        acc += off[i];
+        off[i] = acc;
+    }
+    return SDB_OK;
+}
+
+static sdb_rc dec_plain(const uint8_t *src, size_t len, uint32_t n, uint64_t *off,
+                        sdb_buf *bytes, sdb_err *err)
+{
+    const char *what = "string plain";
+    unsigned lw;
+    size_t hdr;
+    if (len < 1)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: empty", what);
+    lw = src[0];
+    if (lw > 64)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: length bit width %u exceeds 64", what,
+                        lw);
+    hdr = 1 + sdb_bitpack_bytes(n, lw);
+    if (hdr > len)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, lengths need %zu", what, len,
+                        hdr);
+    SDB_TRY(lengths_to_offsets(what, src + 1, n, lw, len - hdr, off, err));
+    if (off[n] != len - hdr)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: lengths add to %llu, %zu bytes present",
+                        what, (unsigned long long)off[n], len - hdr);
+    return sdb_buf_append(bytes, src + hdr, len - hdr, err);
+}
+
+static sdb_rc dec_hex(const uint8_t *src, size_t len, uint32_t n, uint64_t *off, sdb_buf *bytes,
+                      sdb_err *err)
+{
+    const char *what = "string hex";
+    uint64_t h, total;
+    uint8_t *q;
+    if (len < 4)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, header needs 4", what, len);
+    h = sdb_get_le32(src);
+    if (h == 0 || (len - 4) / h != n || (len - 4) % h != 0)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT,
+                        "%s block: %zu bytes do not hold %u values of %llu bytes", what, len - 4,
+                        n, (unsigned long long)h);
+    total = 2 * (uint64_t)(len - 4);
+    if (total > SDB_ENC_STR_MAX_BYTES)
+        return too_big(what, total, err);
+    SDB_TRY(sdb_buf_reserve(bytes, (size_t)total, err));
+    q = bytes->data;
+    for (size_t j = 0; j < len - 4; j++) {
+        q[2 * j] = (uint8_t)hexdig[src[4 + j] >> 4];
+        q[2 * j + 1] = (uint8_t)hexdig[src[4 + j] & 15];
+    }
+    bytes->len = (size_t)total;
+    for (uint32_t i = 0; i <= n; i++)
+        off[i] = 2 * h * i;
+    return SDB_OK;
+}
+
+static sdb_rc dec_dict(const uint8_t *src, size_t len, uint32_t n, uint64_t *off, sdb_buf *bytes,
+                       sdb_err *err)
+{
+    const char *what = "string dict";
+    uint32_t ndict;
+    unsigned lw, cw;
+    size_t pos, lbytes;
+    uint64_t *doff, total = 0;
+    const uint8_t *dbytes;
+    sdb_rc rc = SDB_OK;
+    uint8_t *q;
+    if (len < 5)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, header needs 5", what, len);
+    ndict = sdb_get_le32(src);
+    lw = src[4];
+    if (ndict == 0 || ndict > n)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %u distinct values for %u rows", what,
+                        ndict, n);
+    if (lw > 64)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: length bit width %u exceeds 64", what,
+                        lw);
+    lbytes = sdb_bitpack_bytes(ndict, lw);
+    if (lbytes > len - 5)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, dictionary lengths need %zu",
+                        what, len, 5 + lbytes);
+    pos = 5 + lbytes;
+    if ((doff = malloc(((size_t)ndict + 1) * sizeof *doff)) == NULL)
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "%s: no memory for %u values", what, ndict);
+    if ((rc = lengths_to_offsets(what, src + 5, ndict, lw, len - pos, doff, err)) != SDB_OK)
+        goto out;
+    dbytes = src + pos;
+    pos += doff[ndict];
+    if (pos >= len) {
+        rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, code width byte missing", what,
+                      len);
+        goto out;
+    }
+    cw = src[pos++];
+    if (cw > 64) {
+        rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: code bit width %u exceeds 64", what, cw);
+        goto out;
+    }
+    if (len - pos != sdb_bitpack_bytes(n, cw)) {
+        rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, expected %zu", what, len,
+                      pos + sdb_bitpack_bytes(n, cw));
+        goto out;
+    }
+    sdb_bitunpack(src + pos, n, cw, off + 1);
+    for (uint32_t i = 1; i <= n; i++) {
+        if (off[i] >= ndict) {
+            rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: row %u has code %llu, not below %u",
+                          what, i - 1, (unsigned long long)off[i], ndict);
+            goto out;
+        }
+        total += doff[off[i] + 1] - doff[off[i]];
+    }
+    if (total > SDB_ENC_STR_MAX_BYTES) {
+        rc = too_big(what, total, err);
+        goto out;
+    }
+    if ((rc = sdb_buf_reserve(bytes, (size_t)total, err)) != SDB_OK)
+        goto out;
+    q = bytes->data;
+    off[0] = 0;
+    total = 0;
+    for (uint32_t i = 1; i <= n; i++) {
+        const uint64_t c = off[i], l = doff[c + 1] - doff[c];
+        if (l > 0)
+            memcpy(q + total, dbytes + doff[c], (size_t)l);
+        total += l;
+        off[i] = total;
+    }
+    bytes->len = (size_t)total;
+out:
+    free(doff);
+    return rc;
+}
+
+sdb_rc sdb_dec_str(uint8_t enc, const uint8_t *src, size_t len, uint32_t n, uint64_t *off,
+                   sdb_buf *bytes, sdb_err *err)
+{
+    sdb_buf_reset(bytes);
+    switch (enc) {
+    case SDB_ENC_PLAIN:
+        SDB_TRY(sdb_enc_check_n("string plain", n, err));
+        return dec_plain(src, len, n, off, bytes, err);
+    case SDB_ENC_CONST: {
+        uint64_t total;
+        SDB_TRY(sdb_enc_check_n("string const", n, err));
+        total = (uint64_t)len * n;
+        if (total > SDB_ENC_STR_MAX_BYTES)
+            return too_big("string const", total, err);
+        SDB_TRY(sdb_buf_reserve(bytes, (size_t)total, err));
+        for (uint32_t i = 0; i < n; i++) {
+            if (len > 0)
+                memcpy(bytes->data + (size_t)i * len, src, len);
+            off[i] = (uint64_t)i * len;
+        }
+        off[n] = total;
+        bytes->len = (size_t)total;
+        return SDB_OK;
+    }
+    case SDB_ENC_DICT:
+        SDB_TRY(sdb_enc_check_n("string dict", n, err));
+        return dec_dict(src, len, n, off, bytes, err);
+    case SDB_ENC_HEX:
+        SDB_TRY(sdb_enc_check_n("string hex", n, err));
+        return dec_hex(src, len, n, off, bytes, err);
+    default:
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "string block: unknown encoding %u (%s)", enc,
+                        sdb_enc_name(enc));
+    }
+}

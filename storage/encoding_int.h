@@ -1,0 +1,53 @@
+/* Internals shared by the encoding files (enc_*.c, bitpack.c): width-specialised unpack
+ * kernels with a fused frame-of-reference add or prefix sum, bit-width helpers and the
+ * corrupt-input error helper. Not part of the storage interface; see encoding.h. */
+#ifndef SDB_STORAGE_ENCODING_INT_H
+#define SDB_STORAGE_ENCODING_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/common/error.h"
+#include "storage/encoding.h"
+
+/* Upper bound of the bytes one decoded string block may expand to (a hostile DICT block of
+ * 65,536 references to one huge string must not make the reader allocate without bound). */
+#define SDB_ENC_STR_MAX_BYTES (UINT64_C(1) << 30)
+
+/* Bits needed to hold x (0 for x == 0, 64 for x >= 2^63). */
+static inline unsigned sdb_enc_bits(uint64_t x)
+{
+    return x == 0 ? 0u : 64u - (unsigned)__builtin_clzll(x);
+}
+
+/* sdb_bitunpack, then out[i] = base + value (mod 2^64): frame-of-reference decode. */
+void sdb_bitunpack_for(const uint8_t *src, uint32_t n, unsigned width, uint64_t base,
+                       uint64_t *out);
+/* Unpack deltas and prefix-sum them: out[i] = acc += base + value (mod 2^64); returns the
+ * final acc. A DELTA decode is this with acc = the first value. */
+uint64_t sdb_bitunpack_delta(const uint8_t *src, uint32_t n, unsigned width, uint64_t base,
+                             uint64_t acc, uint64_t *out);
+
+/* Checks shared by the decoders: 1 <= n <= SDB_BLOCK_ROWS. `what` names the type and
+ * encoding ("int64 delta"). */
+sdb_rc sdb_enc_check_n(const char *what, uint32_t n, sdb_err *err);
+
+/* The run-length core shared by int64 and symbol codes, on uint64 values.
+ * Layout: nruns u32 | min u64 | vw u8 | packed(value - min) | lw u8 | packed(len - 1). */
+size_t sdb_rle_size(const uint64_t *v, uint32_t n);
+sdb_rc sdb_rle_encode(const uint64_t *v, uint32_t n, sdb_buf *out, sdb_err *err);
+sdb_rc sdb_rle_decode(const char *what, const uint8_t *src, size_t len, uint32_t n,
+                      uint64_t *out, sdb_err *err);
+
+/* Encode with a given encoding instead of the chosen one (tests, fuzzing, benchmarks).
+ * SDB_ERR_MISUSE when enc does not apply to the type or to the data (CONST of values that
+ * differ, HEX of strings that are not all hex of one even length). */
+sdb_rc sdb_enc_i64_as(uint8_t enc, const int64_t *v, uint32_t n, sdb_buf *out, sdb_err *err);
+sdb_rc sdb_enc_f64_as(uint8_t enc, const double *v, uint32_t n, sdb_buf *out, sdb_err *err);
+sdb_rc sdb_enc_bool_as(uint8_t enc, const uint8_t *v, uint32_t n, sdb_buf *out, sdb_err *err);
+sdb_rc sdb_enc_code_as(uint8_t enc, const uint32_t *v, uint32_t n, uint32_t ncodes, sdb_buf *out,
+                       sdb_err *err);
+sdb_rc sdb_enc_str_as(uint8_t enc, const uint64_t *off, const char *bytes, uint32_t n,
+                      sdb_buf *out, sdb_err *err);
+
+#endif
