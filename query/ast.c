@@ -287,9 +287,10 @@ static sdb_rc print_inner(printer *p, const sdb_expr *e, unsigned depth)
             return print_expr(p, e->v.unary.arg, PREC_NOT, depth);
         }
         SDB_TRY(put(p, "-"));
-        /* "--" would start a comment: a negated negation gets parentheses */
+        /* "--" would start a comment, so a negated negation gets parentheses; so does a
+         * negated number, which would otherwise read back as a negative literal */
         if ((e->v.unary.arg->kind == SDB_EXPR_UNARY && e->v.unary.arg->v.unary.op == SDB_UNOP_NEG) ||
-            is_negative_literal(e->v.unary.arg))
+            e->v.unary.arg->kind == SDB_EXPR_INT || e->v.unary.arg->kind == SDB_EXPR_FLOAT)
             return print_expr(p, e->v.unary.arg, PREC_ATOM + 1, depth);
         return print_expr(p, e->v.unary.arg, PREC_NEG, depth);
     case SDB_EXPR_BINARY: {

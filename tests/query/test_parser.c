@@ -317,6 +317,8 @@ Test(parser, unary_minus_forms)
     expr_canonical_is("2 - -5", "2 - -5");
     expr_canonical_is("-(a + b)", "-(a + b)");
     expr_canonical_is("+x", "x");
+    expr_canonical_is("-+5", "-(5)");
+    expr_canonical_is("-(5)", "-(5)");
     expr_canonical_is("a * -b", "a * -b");
     sdb_expr *e = expr_ok("-5");
     cr_assert_eq(e->kind, SDB_EXPR_INT);
