@@ -331,9 +331,24 @@ static sdb_rc parse_interval(parser *p, sdb_expr **out)
         sdb_str text;
         sdb_err inner;
         SDB_TRY(string_value(p, &lit, &text));
+        SDB_TRY(next(p));
+        if (text.len > 0 && strspn(text.s, "0123456789.-+ ") == text.len &&
+            p->nxt.kind != SDB_TOK_LPAREN && p->cur.kind == SDB_TOK_IDENT &&
+            (sdb_interval_unit(tok_text(p, &p->cur), p->cur.len, &ns) ||
+             sdb_interval_unit_is_calendar(tok_text(p, &p->cur), p->cur.len))) {
+            /* INTERVAL '5' MINUTE: the unit follows the quoted number */
+            char *joined = sdb_arena_alloc(p->a, (size_t)text.len + p->cur.len + 2, p->err);
+            if (joined == NULL)
+                return nomem(p);
+            memcpy(joined, text.s, text.len);
+            joined[text.len] = ' ';
+            memcpy(joined + text.len + 1, tok_text(p, &p->cur), p->cur.len);
+            text.s = joined;
+            text.len += p->cur.len + 1;
+            SDB_TRY(next(p));
+        }
         if (sdb_interval_parse(text.s, text.len, &ns, &inner) != SDB_OK)
             return fail_at(p, inner.code, &lit, "%s", inner.msg);
-        SDB_TRY(next(p));
     } else if (lit.kind == SDB_TOK_INT) {
         const char *s = tok_text(p, &lit);
         uint64_t v = 0;

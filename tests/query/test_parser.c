@@ -165,6 +165,8 @@ Test(parser, select_star_and_aliases)
     canonical_is("SELECT * FROM spans", "SELECT * FROM spans");
     canonical_is("SELECT *, model m FROM spans", "SELECT *, model AS m FROM spans");
     canonical_is("SELECT a AS \"Total Cost\" FROM t", "SELECT a AS \"Total Cost\" FROM t");
+    /* a unit word after a full interval string is an alias */
+    canonical_is("SELECT INTERVAL '1h' h", "SELECT INTERVAL '1 hour' AS h");
 }
 
 Test(parser, order_by_variants)
@@ -277,6 +279,8 @@ Test(parser, interval_literals_all_forms)
     cr_assert_eq(expr_ok("INTERVAL '1h'")->v.i, SDB_NS_PER_HOUR);
     cr_assert_eq(expr_ok("interval 5 minute")->v.i, 5 * SDB_NS_PER_MIN);
     cr_assert_eq(expr_ok("INTERVAL 2 DAYS")->v.i, 2 * SDB_NS_PER_DAY);
+    cr_assert_eq(expr_ok("INTERVAL '3' hour")->v.i, 3 * SDB_NS_PER_HOUR);
+    cr_assert_eq(expr_ok("INTERVAL '1.5' HOURS")->v.i, 90 * SDB_NS_PER_MIN);
     expr_canonical_is("INTERVAL '24 hours'", "INTERVAL '1 day'");
     expr_canonical_is("INTERVAL '90m'", "INTERVAL '90 minutes'");
     expr_canonical_is("INTERVAL 30 SECOND", "INTERVAL '30 seconds'");
