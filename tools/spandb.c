@@ -14,6 +14,8 @@ static int cmd_version(int argc, char **argv)
 }
 
 const sdb_command sdb_commands[] = {
+    {"import", sdb_cmd_import, "[--data DIR] [--format F] [--strict] FILE...",
+     "load line-protocol files (plain, .zst, .lz4, -) into a data directory"},
     {"inspect", sdb_cmd_inspect, "FILE.seg...", "show what a segment file holds, column by column"},
     {"verify", sdb_cmd_verify, "FILE.seg...", "check every checksum and block of segment files"},
     {"gen", sdb_cmd_gen, "--rows N [--seed S] [--format ilp|csv|otlp-json]",
