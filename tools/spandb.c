@@ -15,7 +15,7 @@ static int cmd_version(int argc, char **argv)
 
 const sdb_command sdb_commands[] = {
     {"version", cmd_version, "", "print the version"},
-    {"gen", sdb_cmd_gen, "--rows N [--seed S] [--format ilp|csv|otlp-json]",
+    {"gen", sdb_cmd_gen, "--rows N [--seed S] [--days D] [--format F]",
      "write generated LLM spans to stdout"},
     {NULL, NULL, NULL, NULL},
 };
