@@ -144,6 +144,10 @@ static const sdb_gen_model models[] = {
 #define EMB_SMALL   12u
 #define EMB_LARGE   13u
 #define NO_MODEL    0xffu
+#define M_GPT4O     1u
+#define M_SONNET4   3u
+#define M_GPT41     4u
+#define M_SONNET35  8u
 
 /* How each model behaves (same order as models[] for the chat models). */
 typedef struct model_perf {
@@ -501,6 +505,7 @@ typedef struct trace_ctx {
     uint8_t fail_error;      /* its error type */
     uint32_t final_llm;      /* stage index of the last successful llm span, or UINT32_MAX */
     double load;             /* traffic weight of the trace's hour, 0..1 (rate limits follow it) */
+    double migrated;         /* share of old-model calls moved to newer models, 0..0.4 */
     int incident;            /* provider index with an outage at the trace's time, or -1 */
 } trace_ctx;
 
@@ -541,17 +546,27 @@ static int64_t gap_us(trace_ctx *t)
     return clamp64(rng_lognormal(&t->r, 300, 0.8), 5, 50000);
 }
 
+/* The endpoint's preferred model 55% of the time, else a Zipf draw. Teams migrate over the
+ * first 60 days after --start: by then 40% of gpt-4o calls have become gpt-4.1 and of
+ * claude-3-5-sonnet calls claude-sonnet-4, so per-model cost over weeks has a trend. */
 static uint8_t pick_model(trace_ctx *t)
 {
     const endpoint_def *e = &endpoints[t->endpoint];
+    uint8_t m = NCHAT - 1;
     double u;
-    if (e->model != NO_MODEL && rng_chance(&t->r, 0.55))
-        return e->model;
-    u = rng_unif(&t->r);
-    for (uint32_t m = 0; m < NCHAT; m++)
-        if (u < t->g->model_cum[m])
-            return (uint8_t)m;
-    return NCHAT - 1;
+    if (e->model != NO_MODEL && rng_chance(&t->r, 0.55)) {
+        m = e->model;
+    } else {
+        u = rng_unif(&t->r);
+        for (uint32_t i = 0; i < NCHAT; i++)
+            if (u < t->g->model_cum[i]) {
+                m = (uint8_t)i;
+                break;
+            }
+    }
+    if ((m == M_GPT4O || m == M_SONNET35) && rng_chance(&t->r, t->migrated))
+        m = m == M_GPT4O ? M_GPT41 : M_SONNET4;
+    return m;
 }
 
 /* How a first attempt of model m ends: E_NONE or the error. Rate limits are 55% of the
@@ -768,6 +783,7 @@ static void build_trace(sdb_gen *g, uint64_t n)
         uint32_t h = curve_hour(g, f < 1.0 ? f : 1.0 - 0x1.0p-40, g->hour_cursor, &frac);
         double w = g->cum[h + 1] - g->cum[h];
         t.load = w > 1.0 ? 1.0 : w;
+        t.migrated = 0.4 * fmin(1.0, ((double)h + frac) / (24.0 * 60.0));
         t.incident = incident_at(g, g->opts.start_ns + (int64_t)h * HOUR_NS +
                                         (int64_t)(frac * (double)HOUR_NS));
     }
