@@ -239,6 +239,7 @@ static const endpoint_def endpoints[] = {
     {"/code/commit-msg", 7, P_CLASSIFY, "commit_message", "commit-msg", 0, 1.2},
 };
 #define NENDPOINTS (sizeof endpoints / sizeof endpoints[0])
+#define EP_ARTICLES 25u /* /content/generate writes long articles */
 
 /* The first NCHAT_TOOLS are what agents call; then the rerank and validation steps. */
 static const char *const tools[] = {"web_search",    "sql_query",    "calculator", "http_get",
@@ -423,20 +424,20 @@ sdb_rc sdb_gen_create(const sdb_gen_opts *opts, sdb_gen **out, sdb_err *err)
     double sum;
     *out = NULL;
     if (opts->days < 1 || opts->days > SDB_GEN_DAYS_MAX)
-        return SDB_FAIL(err, SDB_ERR_MISUSE, "gen: --days %u is outside 1..%u", opts->days,
+        return SDB_FAIL(err, SDB_ERR_MISUSE, "days %u is outside 1..%u", opts->days,
                         SDB_GEN_DAYS_MAX);
     if (opts->start_ns > INT64_MAX - (int64_t)opts->days * 24 * HOUR_NS - 1000 * HOUR_NS)
-        return SDB_FAIL(err, SDB_ERR_MISUSE, "gen: --start is too late for %u days", opts->days);
+        return SDB_FAIL(err, SDB_ERR_MISUSE, "start is too late for a range of %u days", opts->days);
     g = calloc(1, sizeof *g);
     if (g == NULL)
-        return SDB_FAIL(err, SDB_ERR_NOMEM, "gen: no memory for the generator");
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for the span generator");
     g->opts = *opts;
     g->id_salt = mix64(opts->seed ^ 0x5e55105e55105e55ULL);
     g->nhours = opts->days * 24;
     g->cum = malloc((g->nhours + 1) * sizeof *g->cum);
     if (g->cum == NULL) {
         sdb_gen_destroy(g);
-        return SDB_FAIL(err, SDB_ERR_NOMEM, "gen: no memory for %u days", opts->days);
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a range of %u days", opts->days);
     }
     h0 = floor_div(opts->start_ns, HOUR_NS);
     g->cum[0] = 0;
@@ -843,7 +844,7 @@ static void build_trace(sdb_gen *g, uint64_t n)
             cur = llm_call(&t, rid, cur, 2600, 280, true) + gap_us(&t);
         break;
     case P_SIMPLE:
-        cur = llm_call(&t, rid, cur, 650, e == 25 ? 900 : 300, false) + gap_us(&t);
+        cur = llm_call(&t, rid, cur, 650, e == EP_ARTICLES ? 900 : 300, false) + gap_us(&t);
         break;
     case P_CLASSIFY:
         cur = llm_call(&t, rid, cur, 320, 6, false) + gap_us(&t);
@@ -938,15 +939,15 @@ static sdb_rc commit_stage(sdb_gen *g, sdb_err *err)
             cap *= 2;
         p = realloc(g->pool, cap * sizeof *p);
         if (p == NULL)
-            return SDB_FAIL(err, SDB_ERR_NOMEM, "gen: no memory for %u pending spans", cap);
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %u pending spans", cap);
         g->pool = p;
         h = realloc(g->heap, cap * sizeof *h);
         if (h == NULL)
-            return SDB_FAIL(err, SDB_ERR_NOMEM, "gen: no memory for %u pending spans", cap);
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %u pending spans", cap);
         g->heap = h;
         f = realloc(g->freelist, cap * sizeof *f);
         if (f == NULL)
-            return SDB_FAIL(err, SDB_ERR_NOMEM, "gen: no memory for %u pending spans", cap);
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %u pending spans", cap);
         g->freelist = f;
         g->pool_cap = cap;
     }
