@@ -144,6 +144,10 @@ static const sdb_gen_model models[] = {
 #define EMB_SMALL   12u
 #define EMB_LARGE   13u
 #define NO_MODEL    0xffu
+#define M_GPT4O     1u
+#define M_SONNET4   3u
+#define M_GPT41     4u
+#define M_SONNET35  8u
 
 /* How each model behaves (same order as models[] for the chat models). */
 typedef struct model_perf {
@@ -235,6 +239,7 @@ static const endpoint_def endpoints[] = {
     {"/code/commit-msg", 7, P_CLASSIFY, "commit_message", "commit-msg", 0, 1.2},
 };
 #define NENDPOINTS (sizeof endpoints / sizeof endpoints[0])
+#define EP_ARTICLES 25u /* /content/generate writes long articles */
 
 /* The first NCHAT_TOOLS are what agents call; then the rerank and validation steps. */
 static const char *const tools[] = {"web_search",    "sql_query",    "calculator", "http_get",
@@ -419,20 +424,20 @@ sdb_rc sdb_gen_create(const sdb_gen_opts *opts, sdb_gen **out, sdb_err *err)
     double sum;
     *out = NULL;
     if (opts->days < 1 || opts->days > SDB_GEN_DAYS_MAX)
-        return SDB_FAIL(err, SDB_ERR_MISUSE, "gen: --days %u is outside 1..%u", opts->days,
+        return SDB_FAIL(err, SDB_ERR_MISUSE, "days %u is outside 1..%u", opts->days,
                         SDB_GEN_DAYS_MAX);
     if (opts->start_ns > INT64_MAX - (int64_t)opts->days * 24 * HOUR_NS - 1000 * HOUR_NS)
-        return SDB_FAIL(err, SDB_ERR_MISUSE, "gen: --start is too late for %u days", opts->days);
+        return SDB_FAIL(err, SDB_ERR_MISUSE, "start is too late for a range of %u days", opts->days);
     g = calloc(1, sizeof *g);
     if (g == NULL)
-        return SDB_FAIL(err, SDB_ERR_NOMEM, "gen: no memory for the generator");
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for the span generator");
     g->opts = *opts;
     g->id_salt = mix64(opts->seed ^ 0x5e55105e55105e55ULL);
     g->nhours = opts->days * 24;
     g->cum = malloc((g->nhours + 1) * sizeof *g->cum);
     if (g->cum == NULL) {
         sdb_gen_destroy(g);
-        return SDB_FAIL(err, SDB_ERR_NOMEM, "gen: no memory for %u days", opts->days);
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a range of %u days", opts->days);
     }
     h0 = floor_div(opts->start_ns, HOUR_NS);
     g->cum[0] = 0;
@@ -501,6 +506,7 @@ typedef struct trace_ctx {
     uint8_t fail_error;      /* its error type */
     uint32_t final_llm;      /* stage index of the last successful llm span, or UINT32_MAX */
     double load;             /* traffic weight of the trace's hour, 0..1 (rate limits follow it) */
+    double migrated;         /* share of old-model calls moved to newer models, 0..0.4 */
     int incident;            /* provider index with an outage at the trace's time, or -1 */
 } trace_ctx;
 
@@ -541,17 +547,27 @@ static int64_t gap_us(trace_ctx *t)
     return clamp64(rng_lognormal(&t->r, 300, 0.8), 5, 50000);
 }
 
+/* The endpoint's preferred model 55% of the time, else a Zipf draw. Teams migrate over the
+ * first 60 days after --start: by then 40% of gpt-4o calls have become gpt-4.1 and of
+ * claude-3-5-sonnet calls claude-sonnet-4, so per-model cost over weeks has a trend. */
 static uint8_t pick_model(trace_ctx *t)
 {
     const endpoint_def *e = &endpoints[t->endpoint];
+    uint8_t m = NCHAT - 1;
     double u;
-    if (e->model != NO_MODEL && rng_chance(&t->r, 0.55))
-        return e->model;
-    u = rng_unif(&t->r);
-    for (uint32_t m = 0; m < NCHAT; m++)
-        if (u < t->g->model_cum[m])
-            return (uint8_t)m;
-    return NCHAT - 1;
+    if (e->model != NO_MODEL && rng_chance(&t->r, 0.55)) {
+        m = e->model;
+    } else {
+        u = rng_unif(&t->r);
+        for (uint32_t i = 0; i < NCHAT; i++)
+            if (u < t->g->model_cum[i]) {
+                m = (uint8_t)i;
+                break;
+            }
+    }
+    if ((m == M_GPT4O || m == M_SONNET35) && rng_chance(&t->r, t->migrated))
+        m = m == M_GPT4O ? M_GPT41 : M_SONNET4;
+    return m;
 }
 
 /* How a first attempt of model m ends: E_NONE or the error. Rate limits are 55% of the
@@ -768,6 +784,7 @@ static void build_trace(sdb_gen *g, uint64_t n)
         uint32_t h = curve_hour(g, f < 1.0 ? f : 1.0 - 0x1.0p-40, g->hour_cursor, &frac);
         double w = g->cum[h + 1] - g->cum[h];
         t.load = w > 1.0 ? 1.0 : w;
+        t.migrated = 0.4 * fmin(1.0, ((double)h + frac) / (24.0 * 60.0));
         t.incident = incident_at(g, g->opts.start_ns + (int64_t)h * HOUR_NS +
                                         (int64_t)(frac * (double)HOUR_NS));
     }
@@ -827,7 +844,7 @@ static void build_trace(sdb_gen *g, uint64_t n)
             cur = llm_call(&t, rid, cur, 2600, 280, true) + gap_us(&t);
         break;
     case P_SIMPLE:
-        cur = llm_call(&t, rid, cur, 650, e == 25 ? 900 : 300, false) + gap_us(&t);
+        cur = llm_call(&t, rid, cur, 650, e == EP_ARTICLES ? 900 : 300, false) + gap_us(&t);
         break;
     case P_CLASSIFY:
         cur = llm_call(&t, rid, cur, 320, 6, false) + gap_us(&t);
@@ -922,15 +939,15 @@ static sdb_rc commit_stage(sdb_gen *g, sdb_err *err)
             cap *= 2;
         p = realloc(g->pool, cap * sizeof *p);
         if (p == NULL)
-            return SDB_FAIL(err, SDB_ERR_NOMEM, "gen: no memory for %u pending spans", cap);
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %u pending spans", cap);
         g->pool = p;
         h = realloc(g->heap, cap * sizeof *h);
         if (h == NULL)
-            return SDB_FAIL(err, SDB_ERR_NOMEM, "gen: no memory for %u pending spans", cap);
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %u pending spans", cap);
         g->heap = h;
         f = realloc(g->freelist, cap * sizeof *f);
         if (f == NULL)
-            return SDB_FAIL(err, SDB_ERR_NOMEM, "gen: no memory for %u pending spans", cap);
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %u pending spans", cap);
         g->freelist = f;
         g->pool_cap = cap;
     }

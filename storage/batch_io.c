@@ -423,7 +423,7 @@ static sdb_rc get_strings(reader *r, sdb_column *c, uint64_t nrows, const char *
 
 static sdb_rc get_column(reader *r, sdb_batch *b, uint32_t i, sdb_err *err)
 {
-    const char *name;
+    const char *name = NULL;
     uint32_t nlen;
     uint8_t type, flags;
     const uint8_t *bits = NULL;
@@ -495,7 +495,7 @@ sdb_rc sdb_batch_deserialize(const void *p, size_t n, sdb_batch *b, char **table
     const uint8_t *in = p;
     uint32_t raw_len, stored_len, tlen = 0, ncols = 0;
     uint8_t *raw = NULL;
-    const char *tname;
+    const char *tname = NULL;
     reader r;
     sdb_rc rc;
     sdb_batch_init(b);

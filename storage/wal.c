@@ -250,7 +250,7 @@ static bool valid_record_after(const source *s, uint64_t from)
     for (size_t o = 1; o + REC_HDR <= got && !found; o++) {
         uint32_t len;
         uint64_t seq;
-        char why[8];
+        char why[200];
         if (sdb_get_le32(rest.data + o) != REC_MAGIC)
             continue;
         if (!record_header_ok(rest.data + o, 0, false, &len, &seq, why, sizeof why) ||

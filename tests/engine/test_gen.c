@@ -499,30 +499,88 @@ Test(gen, otlp_json_lines_parse_as_json)
     sdb_batch_free(&b);
 }
 
+/* The SQLite load recipe of docs/gen.md, built from the canonical schema: .import into an
+ * all-TEXT staging table, then convert into a typed table with '' -> NULL, true/false -> 1/0,
+ * and decimals as k * 1.0 / 10^e (SQLite's own text-to-real conversion is not correctly
+ * rounded, this division is). */
+static size_t sqlite_script(char *out, size_t cap, const char *csv)
+{
+    size_t n = 0;
+    n += (size_t)snprintf(out + n, cap - n, ".import --csv %s spans_csv\nCREATE TABLE spans(", csv);
+    for (int c = 0; c < SDB_SPANS_NCOLS; c++) {
+        sdb_type t = sdb_spans_cols[c].type;
+        n += (size_t)snprintf(out + n, cap - n, "%s%s %s", c ? ", " : "", sdb_spans_cols[c].name,
+                              t == SDB_TYPE_FLOAT64                             ? "REAL"
+                              : t == SDB_TYPE_INT64 || t == SDB_TYPE_BOOL ? "INTEGER"
+                                                                                : "TEXT");
+    }
+    n += (size_t)snprintf(out + n, cap - n, ");\nINSERT INTO spans SELECT ");
+    for (int c = 0; c < SDB_SPANS_NCOLS; c++) {
+        const char *x = sdb_spans_cols[c].name;
+        const char *sep = c ? ",\n  " : "";
+        switch (sdb_spans_cols[c].type) {
+        case SDB_TYPE_BOOL:
+            n += (size_t)snprintf(out + n, cap - n,
+                                  "%sCASE %s WHEN 'true' THEN 1 WHEN 'false' THEN 0 END", sep, x);
+            break;
+        case SDB_TYPE_FLOAT64:
+            n += (size_t)snprintf(out + n, cap - n,
+                                  "%sCASE WHEN %s = '' THEN NULL WHEN instr(%s, '.') = 0 THEN "
+                                  "CAST(%s AS REAL) ELSE CAST(replace(%s, '.', '') AS INTEGER) * "
+                                  "1.0 / CAST(substr('1000000000000000000', 1, length(%s) - "
+                                  "instr(%s, '.') + 1) AS INTEGER) END",
+                                  sep, x, x, x, x, x, x);
+            break;
+        default: n += (size_t)snprintf(out + n, cap - n, "%sNULLIF(%s, '')", sep, x); break;
+        }
+    }
+    n += (size_t)snprintf(out + n, cap - n, "\nFROM spans_csv;\nDROP TABLE spans_csv;\n");
+    n += (size_t)snprintf(
+        out + n, cap - n,
+        "SELECT count(*), sum(status = 'error'), sum(input_tokens), count(ttft_ms), "
+        "count(parent_span_id), sum(hallucination), count(hallucination), "
+        "printf('%%.6f', sum(cost_usd)), printf('%%.3f', max(duration_ms)), "
+        "count(DISTINCT trace_id), min(time), typeof(max(relevance)) FROM spans;\n");
+    return n;
+}
+
 Test(gen, csv_loads_into_sqlite_with_the_same_aggregates)
 {
     static const uint64_t chunk[] = {4000};
     sdb_batch b;
     sdb_buf out = SDB_BUF_INIT;
     sdb_err err;
-    char csv[512], db[512], sql[512], res[512], cmd[2600], expect[256];
-    uint64_t errors = 0;
+    char csv[512], db[512], sql[512], res[512], cmd[2600], expect[512], script[8192], first[32];
+    uint64_t errors = 0, ttft = 0, children = 0, halluc = 0, evaluated = 0, traces = 0;
     int64_t in_sum = 0;
-    double cost = 0;
+    double cost = 0, max_dur = 0;
     unsigned char *got;
-    size_t got_len;
+    size_t got_len, n;
     if (!have_tool("sqlite3"))
         cr_skip_test("sqlite3 is not installed");
     gen_all(&b, 4000, 13, chunk, 1);
     const sdb_column *status = col(&b, SDB_SPANS_STATUS), *in = col(&b, SDB_SPANS_INPUT_TOKENS);
-    const sdb_column *c = col(&b, SDB_SPANS_COST_USD);
+    const sdb_column *c = col(&b, SDB_SPANS_COST_USD), *tt = col(&b, SDB_SPANS_TTFT_MS);
+    const sdb_column *parent = col(&b, SDB_SPANS_PARENT_SPAN_ID), *d = col(&b, SDB_SPANS_DURATION_MS);
+    const sdb_column *h = col(&b, SDB_SPANS_HALLUCINATION);
     for (uint64_t r = 0; r < b.nrows; r++) {
         errors += sym_eq(status, r, "error");
         if (sdb_column_valid(in, r))
             in_sum += in->v.i64[r];
         if (sdb_column_valid(c, r))
             cost += c->v.f64[r];
+        ttft += sdb_column_valid(tt, r);
+        children += sdb_column_valid(parent, r);
+        traces += !sdb_column_valid(parent, r); /* no trace is cut at the start */
+        if (d->v.f64[r] > max_dur)
+            max_dur = d->v.f64[r];
+        if (sdb_column_valid(h, r)) {
+            evaluated++;
+            halluc += h->v.b8[r];
+        }
     }
+    cr_assert_gt(evaluated, 0);
+    cr_assert_eq(sdb_gen_format_time(col(&b, SDB_SPANS_TIME)->v.i64[0], first), 30);
     cr_assert_eq(sdb_gen_write_csv_header(&b, &out, &err), SDB_OK);
     cr_assert_eq(sdb_gen_write_csv(&b, &out, &err), SDB_OK);
     tmpdir_path(csv, sizeof csv, "spans.csv");
@@ -530,34 +588,45 @@ Test(gen, csv_loads_into_sqlite_with_the_same_aggregates)
     tmpdir_path(sql, sizeof sql, "load.sql");
     tmpdir_path(res, sizeof res, "result.txt");
     cr_assert_eq(tmpdir_write_file(csv, out.data, out.len), 0);
-    {
-        char script[1400];
-        int n = snprintf(script, sizeof script,
-                         ".import --csv %s spans\n"
-                         "SELECT count(*), sum(status = 'error'), sum(CAST(input_tokens AS "
-                         "INTEGER)), printf('%%.6f', sum(CAST(nullif(cost_usd, '') AS REAL))), "
-                         "count(DISTINCT trace_id) FROM spans;\n",
-                         csv);
-        cr_assert(n > 0 && (size_t)n < sizeof script);
-        cr_assert_eq(tmpdir_write_file(sql, script, (size_t)n), 0);
-    }
+    n = sqlite_script(script, sizeof script, csv);
+    cr_assert_lt(n, sizeof script);
+    cr_assert_eq(tmpdir_write_file(sql, script, n), 0);
     snprintf(cmd, sizeof cmd, "sqlite3 -batch %s < %s > %s", db, sql, res);
     cr_assert_eq(system(cmd), 0, "sqlite3 failed");
     got = tmpdir_read_file(res, &got_len);
     cr_assert_not_null(got);
-    {
-        uint64_t traces = 0;
-        const sdb_column *parent = col(&b, SDB_SPANS_PARENT_SPAN_ID);
-        for (uint64_t r = 0; r < b.nrows; r++)
-            traces += !sdb_column_valid(parent, r);
-        /* every trace's root is in the output except a trace cut at the start: none here */
-        snprintf(expect, sizeof expect, "%llu|%llu|%lld|%.6f|%llu\n",
-                 (unsigned long long)b.nrows, (unsigned long long)errors, (long long)in_sum, cost,
-                 (unsigned long long)traces);
-    }
+    snprintf(expect, sizeof expect, "%llu|%llu|%lld|%llu|%llu|%llu|%llu|%.6f|%.3f|%llu|%s|real\n",
+             (unsigned long long)b.nrows, (unsigned long long)errors, (long long)in_sum,
+             (unsigned long long)ttft, (unsigned long long)children, (unsigned long long)halluc,
+             (unsigned long long)evaluated, cost, max_dur, (unsigned long long)traces, first);
     cr_assert(got_len == strlen(expect) && memcmp(got, expect, got_len) == 0,
               "sqlite3 says '%.*s', expected '%s'", (int)got_len, got, expect);
     free(got);
+    if (have_tool("python3")) {
+        /* every value in SQLite equals the CSV text read by a correctly rounding parser */
+        static const char check[] =
+            "import sqlite3, csv, sys\n"
+            "con = sqlite3.connect(sys.argv[1])\n"
+            "rows = list(csv.DictReader(open(sys.argv[2])))\n"
+            "cols = [c[1] for c in con.execute('pragma table_info(spans)')]\n"
+            "kinds = {c[1]: c[2] for c in con.execute('pragma table_info(spans)')}\n"
+            "bad = 0\n"
+            "for db, row in zip(con.execute('select * from spans order by rowid'), rows):\n"
+            "    for k, v in zip(cols, db):\n"
+            "        t = row[k]\n"
+            "        if t == '': e = None\n"
+            "        elif t in ('true', 'false'): e = int(t == 'true')\n"
+            "        elif kinds[k] == 'REAL': e = float(t)\n"
+            "        elif kinds[k] == 'INTEGER': e = int(t)\n"
+            "        else: e = t\n"
+            "        bad += v != e or type(v) != type(e)\n"
+            "sys.exit(1 if bad or len(rows) != 4000 else 0)\n";
+        char py[512];
+        tmpdir_path(py, sizeof py, "check.py");
+        cr_assert_eq(tmpdir_write_file(py, check, strlen(check)), 0);
+        snprintf(cmd, sizeof cmd, "python3 %s %s %s", py, db, csv);
+        cr_assert_eq(system(cmd), 0, "values in SQLite differ from the CSV text");
+    }
     sdb_buf_free(&out);
     sdb_batch_free(&b);
 }
@@ -660,7 +729,7 @@ Test(gen, bad_options_and_batches_are_rejected)
     o.rows = 10;
     o.days = 0;
     cr_assert_eq(sdb_gen_create(&o, &g, &err), SDB_ERR_MISUSE);
-    cr_assert(strstr(err.msg, "--days 0") != NULL, "%s", err.msg);
+    cr_assert(strstr(err.msg, "days 0 is outside 1..36600") != NULL, "%s", err.msg);
     cr_assert_null(g);
     cr_assert_eq(sdb_gen_parse_time("2026-13-01", &ns, &err), SDB_ERR_PARSE);
     cr_assert(strstr(err.msg, "bad time '2026-13-01'") != NULL, "%s", err.msg);
