@@ -205,7 +205,7 @@ static void table_free(dbtable *t)
     sdb_memtable_free(&t->mem);
     for (uint32_t i = 0; i < t->nfrozen; i++) {
         for (uint32_t j = 0; j < t->frozen[i].nchunks; j++)
-            sdb_chunk_unref(t->frozen[i].chunks[j]);
+            sdb_memchunk_unref(t->frozen[i].chunks[j]);
         free(t->frozen[i].chunks);
     }
     free(t->frozen);
@@ -568,7 +568,7 @@ static void free_parts(sdb_mempart *parts, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
         for (uint32_t j = 0; j < parts[i].nchunks; j++)
-            sdb_chunk_unref(parts[i].chunks[j]);
+            sdb_memchunk_unref(parts[i].chunks[j]);
         free(parts[i].chunks);
     }
     free(parts);
@@ -1004,7 +1004,7 @@ sdb_rc sdb_db_drop_table(sdb_db *db, const char *name, sdb_err *err)
 typedef struct snap_priv {
     segref **refs;
     dbtable *t;
-    sdb_chunk **chunks;
+    sdb_memchunk **chunks;
 } snap_priv;
 
 static sdb_table_def *copy_def(const sdb_table_def *d)
@@ -1046,7 +1046,7 @@ sdb_rc sdb_db_snapshot_take(sdb_db *db, const char *table, sdb_db_snapshot **out
     sdb_db_snapshot *s = calloc(1, sizeof *s);
     snap_priv *p = calloc(1, sizeof *p);
     const sdb_table_def *def;
-    sdb_chunk **live = NULL;
+    sdb_memchunk **live = NULL;
     uint32_t nlive = 0, nfrozen = 0;
     sdb_rc rc = SDB_OK;
     *out = NULL;
@@ -1099,11 +1099,11 @@ sdb_rc sdb_db_snapshot_take(sdb_db *db, const char *table, sdb_db_snapshot **out
             if (p->chunks == NULL || s->chunks == NULL) {
                 rc = SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a snapshot");
                 for (uint32_t i = 0; i < nlive; i++)
-                    sdb_chunk_unref(live[i]);
+                    sdb_memchunk_unref(live[i]);
             } else {
                 for (uint32_t i = 0; i < t->nfrozen; i++)
                     for (uint32_t j = 0; j < t->frozen[i].nchunks; j++)
-                        p->chunks[s->nchunks++] = sdb_chunk_ref(t->frozen[i].chunks[j]);
+                        p->chunks[s->nchunks++] = sdb_memchunk_ref(t->frozen[i].chunks[j]);
                 for (uint32_t i = 0; i < nlive; i++)
                     p->chunks[s->nchunks++] = live[i];
                 for (uint32_t i = 0; i < s->nchunks; i++)
@@ -1135,7 +1135,7 @@ void sdb_db_snapshot_release(sdb_db_snapshot *s)
     if (p->t != NULL && p->chunks != NULL) {
         pthread_mutex_lock(&p->t->mu);
         for (uint32_t i = 0; i < s->nchunks; i++)
-            sdb_chunk_unref(p->chunks[i]);
+            sdb_memchunk_unref(p->chunks[i]);
         pthread_mutex_unlock(&p->t->mu);
     }
     pthread_mutex_unlock(&s->db->mu);

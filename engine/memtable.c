@@ -22,13 +22,13 @@ void sdb_memtable_init(sdb_memtable *m, sdb_part_unit unit)
     m->unit = unit;
 }
 
-sdb_chunk *sdb_chunk_ref(sdb_chunk *c)
+sdb_memchunk *sdb_memchunk_ref(sdb_memchunk *c)
 {
     c->refs++;
     return c;
 }
 
-void sdb_chunk_unref(sdb_chunk *c)
+void sdb_memchunk_unref(sdb_memchunk *c)
 {
     if (c != NULL && --c->refs == 0) {
         sdb_batch_free(&c->b);
@@ -39,7 +39,7 @@ void sdb_chunk_unref(sdb_chunk *c)
 static void part_free(sdb_mempart *p)
 {
     for (uint32_t i = 0; i < p->nchunks; i++)
-        sdb_chunk_unref(p->chunks[i]);
+        sdb_memchunk_unref(p->chunks[i]);
     free(p->chunks);
 }
 
@@ -73,16 +73,16 @@ static sdb_rc get_part(sdb_memtable *m, int64_t start, sdb_mempart **out, sdb_er
 }
 
 /* The growing chunk of p, or a new one when the last is full or sealed (shared). */
-static sdb_rc active_chunk(sdb_mempart *p, sdb_chunk **out, sdb_err *err)
+static sdb_rc active_chunk(sdb_mempart *p, sdb_memchunk **out, sdb_err *err)
 {
-    sdb_chunk *c = p->nchunks ? p->chunks[p->nchunks - 1] : NULL;
+    sdb_memchunk *c = p->nchunks ? p->chunks[p->nchunks - 1] : NULL;
     if (c != NULL && c->refs == 1 && c->b.nrows < SDB_BLOCK_ROWS) {
         *out = c;
         return SDB_OK;
     }
     if (p->nchunks == p->cap) {
         uint32_t cap = p->cap ? p->cap * 2 : 4;
-        sdb_chunk **cs = realloc(p->chunks, cap * sizeof *cs);
+        sdb_memchunk **cs = realloc(p->chunks, cap * sizeof *cs);
         if (cs == NULL)
             return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a chunk list");
         p->chunks = cs;
@@ -114,7 +114,7 @@ static sdb_rc append_part(sdb_memtable *m, sdb_mempart *p, const sdb_batch *b,
         rows = tmp;
     }
     while (done < n) {
-        sdb_chunk *c = NULL;
+        sdb_memchunk *c = NULL;
         sdb_rc rc = active_chunk(p, &c, err);
         uint64_t room, k;
         /* the chunk takes the table's types, not those of the first batch it sees */
@@ -210,10 +210,10 @@ void sdb_memtable_take(sdb_memtable *m, sdb_mempart **parts, uint32_t *nparts)
     m->first_insert_ns = 0;
 }
 
-sdb_rc sdb_memtable_snapshot(sdb_memtable *m, sdb_chunk ***out, uint32_t *n, sdb_err *err)
+sdb_rc sdb_memtable_snapshot(sdb_memtable *m, sdb_memchunk ***out, uint32_t *n, sdb_err *err)
 {
     uint32_t total = 0, k = 0;
-    sdb_chunk **cs;
+    sdb_memchunk **cs;
     for (uint32_t i = 0; i < m->nparts; i++)
         total += m->parts[i].nchunks;
     cs = malloc((total ? total : 1) * sizeof *cs);
@@ -222,7 +222,7 @@ sdb_rc sdb_memtable_snapshot(sdb_memtable *m, sdb_chunk ***out, uint32_t *n, sdb
     /* a chunk with more than one reference is sealed: active_chunk() starts a new one */
     for (uint32_t i = 0; i < m->nparts; i++)
         for (uint32_t j = 0; j < m->parts[i].nchunks; j++)
-            cs[k++] = sdb_chunk_ref(m->parts[i].chunks[j]);
+            cs[k++] = sdb_memchunk_ref(m->parts[i].chunks[j]);
     *out = cs;
     *n = k;
     return SDB_OK;

@@ -16,15 +16,15 @@
 
 /* An immutable (once sealed) piece of a partition. Reference counted so that a query can
  * keep reading it after a flush has published its rows. */
-typedef struct sdb_chunk {
+typedef struct sdb_memchunk {
     sdb_batch b;
-    int refs;     /* guarded by the owner's lock; see sdb_chunk_unref */
+    int refs;     /* guarded by the owner's lock; see sdb_memchunk_unref */
     int64_t part; /* partition start */
-} sdb_chunk;
+} sdb_memchunk;
 
 typedef struct sdb_mempart {
     int64_t start;       /* partition start, ns */
-    sdb_chunk **chunks;  /* the last one grows, the others are sealed */
+    sdb_memchunk **chunks;  /* the last one grows, the others are sealed */
     uint32_t nchunks;
     uint32_t cap;
     uint64_t rows;
@@ -49,16 +49,16 @@ sdb_rc sdb_memtable_insert(sdb_memtable *m, const sdb_batch *b, const sdb_table_
                            sdb_err *err);
 
 /* Move every partition out into parts and nparts (caller owns: free each part's chunks with
- * sdb_chunk_unref and the arrays with free), leaving the memtable empty. */
+ * sdb_memchunk_unref and the arrays with free), leaving the memtable empty. */
 void sdb_memtable_take(sdb_memtable *m, sdb_mempart **parts, uint32_t *nparts);
 
 /* References to every chunk, with the growing chunk of each partition sealed first (so the
  * snapshot is immutable). Caller owns *out (free) and one reference to each chunk. */
-sdb_rc sdb_memtable_snapshot(sdb_memtable *m, sdb_chunk ***out, uint32_t *n, sdb_err *err);
+sdb_rc sdb_memtable_snapshot(sdb_memtable *m, sdb_memchunk ***out, uint32_t *n, sdb_err *err);
 
-sdb_chunk *sdb_chunk_ref(sdb_chunk *c);
+sdb_memchunk *sdb_memchunk_ref(sdb_memchunk *c);
 /* Drop a reference; frees the chunk at zero. The caller must hold the lock that guards the
  * memtable the chunk came from (refs are plain ints). */
-void sdb_chunk_unref(sdb_chunk *c);
+void sdb_memchunk_unref(sdb_memchunk *c);
 
 #endif
