@@ -69,6 +69,12 @@ static void hostile(int type, uint8_t enc, const uint8_t *src, size_t len, uint3
             continue;
         expect_ok_or_corrupt(dec_any(type, enc, src, t, n, ncodes, &err), &err, enc);
     }
+    /* a row count that disagrees with the block */
+    for (int dn = -2; dn <= 2; dn++)
+        if ((int64_t)n + dn >= 0 && (int64_t)n + dn <= 70000)
+            expect_ok_or_corrupt(dec_any(type, enc, src, len, (uint32_t)((int64_t)n + dn), ncodes,
+                                         &err),
+                                 &err, enc);
     /* one byte too many */
     {
         uint8_t *longer = malloc(len + 1);
@@ -477,6 +483,9 @@ Test(enc_bool, round_trips_and_rejects_corruption)
         cr_assert(memcmp(v, out, n) == 0);
         if (n < 5000)
             hostile(T_BOOL, SDB_ENC_BITMAP, b.data, b.len, n, 0, 500);
+        sdb_buf_reset(&b);
+        cr_assert_eq(sdb_enc_bool_as(SDB_ENC_CONST, v, 1, &b, &err), SDB_OK);
+        hostile(T_BOOL, SDB_ENC_CONST, b.data, b.len, n, 0, 50);
         memset(v, 1, n);
         sdb_buf_reset(&b);
         cr_assert_eq(sdb_enc_bool(v, n, &b, &enc, &err), SDB_OK);
@@ -557,6 +566,12 @@ Test(enc_code, codes_past_the_dictionary_are_corrupt)
         v[i] = (uint32_t)(rnd() % 300) + (i / 50 % 2) * 10;
     for (size_t e = 0; e < sizeof code_encs; e++)
         rt_code_as(code_encs[e], v, N, 310, 3000);
+    {
+        uint32_t same[N];
+        for (uint32_t i = 0; i < N; i++)
+            same[i] = 9;
+        rt_code_as(SDB_ENC_CONST, same, N, 310, 300);
+    }
     cr_assert_eq(sdb_enc_code_as(SDB_ENC_FOR, v, N, 310, &b, &err), SDB_OK);
     cr_assert_eq(sdb_dec_code(SDB_ENC_FOR, b.data, b.len, N, 200, out, &err), SDB_ERR_CORRUPT);
     cr_assert(strstr(err.msg, "symbol for block: row"), "%s", err.msg);
