@@ -40,7 +40,7 @@ typedef struct sdb_pfor {
     const uint8_t *packed; /* count values of width bits */
     const uint8_t *pos;    /* nexc little-endian u16 positions */
     const uint8_t *exc;    /* nexc little-endian u64 offsets from base */
-    uint64_t base;
+    uint64_t base;         /* added to every value (mod 2^64) */
     unsigned width;        /* 0..64 */
     uint32_t count;        /* values */
     uint32_t nexc;         /* exceptions, <= count */

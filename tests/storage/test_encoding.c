@@ -711,6 +711,29 @@ Test(enc_str, choice_follows_the_shape)
     strs_free(&s);
 }
 
+Test(enc_str, hex_detection_is_exact_for_every_byte_value)
+{
+    char buf[2 * 18];
+    uint64_t off[3] = {0, 18, 36};
+    sdb_buf b = SDB_BUF_INIT;
+    sdb_err err;
+    for (unsigned c = 0; c < 256; c++)
+        for (unsigned at = 0; at < 36; at += 5) {
+            const int hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+            memset(buf, 'f', sizeof buf);
+            memcpy(buf, "0123456789abcdef0a", 18);
+            buf[at] = (char)c;
+            sdb_buf_reset(&b);
+            cr_assert_eq(sdb_enc_str_as(SDB_ENC_HEX, off, buf, 2, &b, &err),
+                         hex ? SDB_OK : SDB_ERR_MISUSE, "byte %u at %u", c, at);
+            if (hex) {
+                strs s = {off, buf, 2};
+                rt_str_as(SDB_ENC_HEX, &s, -1);
+            }
+        }
+    sdb_buf_free(&b);
+}
+
 Test(enc_str, one_mib_strings_round_trip)
 {
     enum { N = 3, L = 1 << 20 };
