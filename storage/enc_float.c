@@ -135,6 +135,21 @@ out:
     return rc;
 }
 
+/* Transpose an 8x8 byte matrix held as 8 little-endian rows: afterwards byte k of r[j] is
+ * what byte j of r[k] was. Three rounds of masked swaps (distance 1, 2, 4 rows). */
+static void transpose8(uint64_t r[8])
+{
+    static const uint64_t mask[3] = {UINT64_C(0x00FF00FF00FF00FF), UINT64_C(0x0000FFFF0000FFFF),
+                                     UINT64_C(0x00000000FFFFFFFF)};
+    for (unsigned s = 0, d = 1; s < 3; s++, d *= 2)
+        for (unsigned a = 0; a < 8; a++)
+            if ((a & d) == 0) {
+                const uint64_t t = ((r[a] >> (8 * d)) ^ r[a + d]) & mask[s];
+                r[a + d] ^= t;
+                r[a] ^= t << (8 * d);
+            }
+}
+
 static bool all_same(const double *v, uint32_t n)
 {
     const uint64_t first = f64_bits(v[0]);
@@ -149,7 +164,15 @@ static sdb_rc write_shuffle(const double *v, uint32_t n, sdb_buf *out, sdb_err *
     uint8_t *p;
     SDB_TRY(sdb_buf_reserve(out, (size_t)n * 8, err));
     p = out->data + out->len;
-    for (uint32_t i = 0; i < n; i++) {
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t r[8];
+        memcpy(r, v + i, sizeof r);
+        transpose8(r);
+        for (unsigned b = 0; b < 8; b++)
+            sdb_put_le64(p + (size_t)b * n + i, r[b]);
+    }
+    for (; i < n; i++) {
         const uint64_t x = f64_bits(v[i]);
         for (unsigned b = 0; b < 8; b++)
             p[(size_t)b * n + i] = (uint8_t)(x >> (8 * b));
@@ -292,7 +315,15 @@ sdb_rc sdb_dec_f64(uint8_t enc, const uint8_t *src, size_t len, uint32_t n, doub
         memcpy(out, src, len);
         return SDB_OK;
     }
-    for (uint32_t i = 0; i < n; i++) {
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t r[8];
+        for (unsigned b = 0; b < 8; b++)
+            r[b] = sdb_get_le64(src + (size_t)b * n + i);
+        transpose8(r);
+        memcpy(out + i, r, sizeof r);
+    }
+    for (; i < n; i++) {
         uint64_t x = 0;
         for (unsigned b = 0; b < 8; b++)
             x |= (uint64_t)src[(size_t)b * n + i] << (8 * b);

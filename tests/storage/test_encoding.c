@@ -413,6 +413,26 @@ Test(enc_f64, specials_and_random_round_trip_bit_exactly_in_every_encoding)
     free(v);
 }
 
+Test(enc_f64, shuffle_stores_byte_planes)
+{
+    enum { N = 21 };
+    double v[N];
+    sdb_buf b = SDB_BUF_INIT;
+    sdb_err err;
+    for (uint32_t i = 0; i < N; i++)
+        v[i] = from_bits(rnd());
+    cr_assert_eq(sdb_enc_f64_as(SDB_ENC_SHUFFLE, v, N, &b, &err), SDB_OK);
+    cr_assert_eq(b.len, N * 8);
+    for (uint32_t i = 0; i < N; i++) {
+        uint64_t x;
+        memcpy(&x, &v[i], 8);
+        for (unsigned k = 0; k < 8; k++)
+            cr_assert_eq(b.data[k * N + i], (uint8_t)(x >> (8 * k)), "value %u byte %u", i, k);
+    }
+    rt_f64_as(SDB_ENC_SHUFFLE, v, N, -1);
+    sdb_buf_free(&b);
+}
+
 Test(enc_f64, decimal_for_latencies_and_costs)
 {
     enum { N = 65536 };
