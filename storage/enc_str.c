@@ -260,11 +260,16 @@ static sdb_rc write_str(uint8_t enc, const uint64_t *off, const char *bytes, uin
     }
 }
 
-static sdb_rc check_rows(uint32_t n, sdb_err *err)
+static sdb_rc check_rows(const uint64_t *off, uint32_t n, sdb_err *err)
 {
     if (n == 0 || n > SDB_BLOCK_ROWS)
         return SDB_FAIL(err, SDB_ERR_MISUSE, "string block: row count %u outside 1..%u", n,
                         SDB_BLOCK_ROWS);
+    if (off[n] < off[0] || off[n] - off[0] > SDB_ENC_STR_MAX_BYTES)
+        return SDB_FAIL(err, SDB_ERR_LIMIT,
+                        "string block: %llu bytes in %u values exceed the block limit of %llu",
+                        (unsigned long long)(off[n] - off[0]), n,
+                        (unsigned long long)SDB_ENC_STR_MAX_BYTES);
     return SDB_OK;
 }
 
@@ -273,7 +278,7 @@ sdb_rc sdb_enc_str_as(uint8_t enc, const uint64_t *off, const char *bytes, uint3
 {
     str_stats s;
     sdb_rc rc;
-    SDB_TRY(check_rows(n, err));
+    SDB_TRY(check_rows(off, n, err));
     SDB_TRY(str_scan(off, bytes, n, true, &s, err));
     rc = write_str(enc, off, bytes, n, &s, out, err);
     free(s.codes);
@@ -288,7 +293,7 @@ sdb_rc sdb_enc_str(const uint64_t *off, const char *bytes, uint32_t n, sdb_buf *
     uint64_t best, size;
     uint8_t pick = SDB_ENC_PLAIN;
     sdb_rc rc;
-    SDB_TRY(check_rows(n, err));
+    SDB_TRY(check_rows(off, n, err));
     SDB_TRY(str_scan(off, bytes, n, false, &s, err));
     best = 1 + sdb_bitpack_bytes(n, sdb_enc_bits(s.maxlen)) + s.total;
     if (s.ndict == 1) {

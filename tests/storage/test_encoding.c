@@ -812,6 +812,18 @@ Test(enc_str, dict_expansion_is_bounded)
     sdb_buf_free(&bytes);
 }
 
+Test(enc_str, block_over_the_byte_limit_is_refused)
+{
+    const uint64_t off[3] = {0, 5, SDB_ENC_STR_MAX_BYTES + 1};
+    sdb_buf b = SDB_BUF_INIT;
+    sdb_err err;
+    uint8_t enc;
+    /* the check looks at the offsets only; no byte is read */
+    cr_assert_eq(sdb_enc_str(off, "", 2, &b, &enc, &err), SDB_ERR_LIMIT);
+    cr_assert(strstr(err.msg, "exceed the block limit"), "%s", err.msg);
+    cr_assert_eq(b.len, 0);
+}
+
 Test(enc_str, shared_trace_ids_use_a_hex_dictionary)
 {
     enum { N = 4096 };
