@@ -224,7 +224,8 @@ sdb_rc sdb_enc_f64(const double *v, uint32_t n, sdb_buf *out, uint8_t *enc, sdb_
     if (best * 2 >= taken) {
         size_t before = out->len;
         SDB_TRY(enc_decimal(v, n, e, false, out, &done, err));
-        if (done) {
+        /* sampled plan: fall back when the exceptions came out worse than estimated */
+        if (done && out->len - before < (size_t)n * 8) {
             *enc = SDB_ENC_DECIMAL;
             return SDB_OK;
         }

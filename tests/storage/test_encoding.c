@@ -313,6 +313,19 @@ Test(enc_i64, heavy_tail_outliers_become_exceptions)
     free(v);
 }
 
+Test(enc_i64, outliers_hidden_from_the_sample_never_cost_more_than_plain)
+{
+    enum { N = 65536 };
+    int64_t *v = malloc(N * 8);
+    size_t size;
+    /* small values exactly where a strided sample looks, huge ones everywhere else */
+    for (uint32_t i = 0; i < N; i++)
+        v[i] = i % 64 == 0 || i % 65 == 0 || i % 33 == 0 ? (int64_t)(i % 7) : (int64_t)rnd();
+    rt_i64(v, N, &size);
+    cr_assert_leq(size, (size_t)N * 8);
+    free(v);
+}
+
 Test(enc_i64, rle_run_lengths_must_cover_the_block)
 {
     sdb_buf b = SDB_BUF_INIT;
