@@ -136,18 +136,30 @@ out:
 }
 
 /* Transpose an 8x8 byte matrix held as 8 little-endian rows: afterwards byte k of r[j] is
- * what byte j of r[k] was. Three rounds of masked swaps (distance 1, 2, 4 rows). */
+ * what byte j of r[k] was. Three rounds of masked swaps (rows 1, 2 and 4 apart). */
+#define SWAP_ROWS(a, d, m)                                                                  \
+    do {                                                                                   \
+        const uint64_t t_ = ((r[a] >> (8 * (d))) ^ r[(a) + (d)]) & (m);                   \
+        r[(a) + (d)] ^= t_;                                                                \
+        r[a] ^= t_ << (8 * (d));                                                           \
+    } while (0)
+
 static void transpose8(uint64_t r[8])
 {
-    static const uint64_t mask[3] = {UINT64_C(0x00FF00FF00FF00FF), UINT64_C(0x0000FFFF0000FFFF),
-                                     UINT64_C(0x00000000FFFFFFFF)};
-    for (unsigned s = 0, d = 1; s < 3; s++, d *= 2)
-        for (unsigned a = 0; a < 8; a++)
-            if ((a & d) == 0) {
-                const uint64_t t = ((r[a] >> (8 * d)) ^ r[a + d]) & mask[s];
-                r[a + d] ^= t;
-                r[a] ^= t << (8 * d);
-            }
+    const uint64_t m1 = UINT64_C(0x00FF00FF00FF00FF), m2 = UINT64_C(0x0000FFFF0000FFFF),
+                   m4 = UINT64_C(0x00000000FFFFFFFF);
+    SWAP_ROWS(0, 1, m1);
+    SWAP_ROWS(2, 1, m1);
+    SWAP_ROWS(4, 1, m1);
+    SWAP_ROWS(6, 1, m1);
+    SWAP_ROWS(0, 2, m2);
+    SWAP_ROWS(1, 2, m2);
+    SWAP_ROWS(4, 2, m2);
+    SWAP_ROWS(5, 2, m2);
+    SWAP_ROWS(0, 4, m4);
+    SWAP_ROWS(1, 4, m4);
+    SWAP_ROWS(2, 4, m4);
+    SWAP_ROWS(3, 4, m4);
 }
 
 static bool all_same(const double *v, uint32_t n)
