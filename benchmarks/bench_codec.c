@@ -101,20 +101,24 @@ static void make_columns(column *c, int *ncols)
     double *lat = malloc(NROWS * 8), *cost = malloc(NROWS * 8);
     uint32_t *model = malloc(NROWS * 4);
     uint64_t *off = malloc((NROWS + 1) * 8);
-    char *hex = malloc((size_t)NROWS * 32);
+    char *hex = malloc((size_t)NROWS * 32), *sid = malloc((size_t)NROWS * 16);
+    uint64_t *soff = malloc((NROWS + 1) * 8);
+    double *rel = malloc(NROWS * 8);
     double zipf[12], zsum = 0;
     static const double price_in[12] = {2.5e-6, 1.5e-7, 3e-6, 8e-7, 1e-5, 5e-7,
                                         2e-6,   1.1e-6, 6e-7, 4e-6, 9e-8, 1.25e-6};
     int64_t t = INT64_C(1767225600000000000); /* 2026-01-01 */
     uint64_t trace = 0;
-    if (!ts || !tin || !tout || !wide || !lat || !cost || !model || !off || !hex) {
+    if (!ts || !tin || !tout || !wide || !lat || !cost || !model || !off || !hex || !sid ||
+        !soff || !rel) {
         fprintf(stderr, "bench_codec: out of memory\n");
         exit(1);
     }
     for (int k = 0; k < 12; k++)
         zsum += zipf[k] = 1.0 / pow(k + 1, 1.1);
-    off[0] = 0;
+    off[0] = soff[0] = 0;
     for (uint32_t i = 0; i < NROWS; i++) {
+        const uint64_t span = rnd();
         double u = unif() * zsum, acc = 0;
         uint32_t m = 11;
         /* ~1000 spans/s with jitter: gaps of 1 ms +- 0.6 ms */
@@ -144,6 +148,12 @@ static void make_columns(column *c, int *ncols)
             hex[(size_t)i * 32 + (size_t)j] = "0123456789abcdef"[(h >> (4 * (j % 16))) & 15];
         }
         off[i + 1] = (uint64_t)(i + 1) * 32;
+        /* span ids: 16 hex digits, unique */
+        for (int j = 0; j < 16; j++)
+            sid[(size_t)i * 16 + (size_t)j] = "0123456789abcdef"[(span >> (4 * j)) & 15];
+        soff[i + 1] = (uint64_t)(i + 1) * 16;
+        /* relevance score: a full-precision double in [0, 1] */
+        rel[i] = unif();
         wide[i] = (int64_t)(rnd() & 0xfffff);
     }
     c[0] = (column){"time", C_TS, .i64 = ts, .raw = NROWS * 8.0};
@@ -153,8 +163,10 @@ static void make_columns(column *c, int *ncols)
     c[4] = (column){"model", C_CODE, .code = model, .ncodes = 12, .raw = NROWS * 4.0};
     c[5] = (column){"trace_id", C_STR, .off = off, .bytes = hex, .raw = NROWS * 32.0};
     c[6] = (column){"cost_usd", C_F64, .f64 = cost, .raw = NROWS * 8.0};
-    c[7] = (column){"int64 for w=20", C_I64, .i64 = wide, .raw = NROWS * 8.0};
-    *ncols = 8;
+    c[7] = (column){"span_id", C_STR, .off = soff, .bytes = sid, .raw = NROWS * 16.0};
+    c[8] = (column){"relevance", C_F64, .f64 = rel, .raw = NROWS * 8.0};
+    c[9] = (column){"int64 for w=20", C_I64, .i64 = wide, .raw = NROWS * 8.0};
+    *ncols = 10;
 }
 
 typedef struct stored {
@@ -231,7 +243,7 @@ int main(void)
                   {SDB_CODEC_LZ4, 0, "lz4"},
                   {SDB_CODEC_ZSTD, 1, "zstd-1"},
                   {SDB_CODEC_ZSTD, 3, "zstd-3"}};
-    column cols[8];
+    column cols[10];
     int ncols;
     uint64_t check = 0;
     sdb_codec_ctx *ctx = sdb_codec_ctx_create();

@@ -263,7 +263,7 @@ sdb_rc sdb_rle_decode(const char *what, const uint8_t *src, size_t len, uint32_t
             if (tmp[j] == 0 || tmp[j] > n - total)
                 return SDB_FAIL(err, SDB_ERR_CORRUPT,
                                 "%s block: run %u of length %llu overflows %u rows", what, c + j,
-                                (unsigned long long)(tmp[j] - 1) + 1, n);
+                                (unsigned long long)tmp[j], n);
             total += tmp[j];
         }
     }

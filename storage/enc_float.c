@@ -135,6 +135,33 @@ out:
     return rc;
 }
 
+/* Transpose an 8x8 byte matrix held as 8 little-endian rows: afterwards byte k of r[j] is
+ * what byte j of r[k] was. Three rounds of masked swaps (rows 1, 2 and 4 apart). */
+#define SWAP_ROWS(a, d, m)                                                                  \
+    do {                                                                                   \
+        const uint64_t t_ = ((r[a] >> (8 * (d))) ^ r[(a) + (d)]) & (m);                   \
+        r[(a) + (d)] ^= t_;                                                                \
+        r[a] ^= t_ << (8 * (d));                                                           \
+    } while (0)
+
+static void transpose8(uint64_t r[8])
+{
+    const uint64_t m1 = UINT64_C(0x00FF00FF00FF00FF), m2 = UINT64_C(0x0000FFFF0000FFFF),
+                   m4 = UINT64_C(0x00000000FFFFFFFF);
+    SWAP_ROWS(0, 1, m1);
+    SWAP_ROWS(2, 1, m1);
+    SWAP_ROWS(4, 1, m1);
+    SWAP_ROWS(6, 1, m1);
+    SWAP_ROWS(0, 2, m2);
+    SWAP_ROWS(1, 2, m2);
+    SWAP_ROWS(4, 2, m2);
+    SWAP_ROWS(5, 2, m2);
+    SWAP_ROWS(0, 4, m4);
+    SWAP_ROWS(1, 4, m4);
+    SWAP_ROWS(2, 4, m4);
+    SWAP_ROWS(3, 4, m4);
+}
+
 static bool all_same(const double *v, uint32_t n)
 {
     const uint64_t first = f64_bits(v[0]);
@@ -149,7 +176,15 @@ static sdb_rc write_shuffle(const double *v, uint32_t n, sdb_buf *out, sdb_err *
     uint8_t *p;
     SDB_TRY(sdb_buf_reserve(out, (size_t)n * 8, err));
     p = out->data + out->len;
-    for (uint32_t i = 0; i < n; i++) {
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t r[8];
+        memcpy(r, v + i, sizeof r);
+        transpose8(r);
+        for (unsigned b = 0; b < 8; b++)
+            sdb_put_le64(p + (size_t)b * n + i, r[b]);
+    }
+    for (; i < n; i++) {
         const uint64_t x = f64_bits(v[i]);
         for (unsigned b = 0; b < 8; b++)
             p[(size_t)b * n + i] = (uint8_t)(x >> (8 * b));
@@ -201,7 +236,8 @@ sdb_rc sdb_enc_f64(const double *v, uint32_t n, sdb_buf *out, uint8_t *enc, sdb_
     if (best * 2 >= taken) {
         size_t before = out->len;
         SDB_TRY(enc_decimal(v, n, e, false, out, &done, err));
-        if (done) {
+        /* sampled plan: fall back when the exceptions came out worse than estimated */
+        if (done && out->len - before < (size_t)n * 8) {
             *enc = SDB_ENC_DECIMAL;
             return SDB_OK;
         }
@@ -292,7 +328,15 @@ sdb_rc sdb_dec_f64(uint8_t enc, const uint8_t *src, size_t len, uint32_t n, doub
         memcpy(out, src, len);
         return SDB_OK;
     }
-    for (uint32_t i = 0; i < n; i++) {
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t r[8];
+        for (unsigned b = 0; b < 8; b++)
+            r[b] = sdb_get_le64(src + (size_t)b * n + i);
+        transpose8(r);
+        memcpy(out + i, r, sizeof r);
+    }
+    for (; i < n; i++) {
         uint64_t x = 0;
         for (unsigned b = 0; b < 8; b++)
             x |= (uint64_t)src[(size_t)b * n + i] << (8 * b);

@@ -261,7 +261,17 @@ sdb_rc sdb_enc_i64(const int64_t *v, uint32_t n, sdb_buf *out, uint8_t *enc, sdb
         if (n >= 3 && (size = 16 + plan_kind(&p, 2, n - 2, &which, &w)) < best)
             pick = SDB_ENC_DOD;
     }
-    SDB_TRY(write_i64(pick, u, n, &s, &p, out, err));
+    {
+        const size_t before = out->len;
+        SDB_TRY(write_i64(pick, u, n, &s, &p, out, err));
+        /* the plan comes from a sample: a pattern it missed may leave more exceptions than
+         * estimated; never store more than PLAIN would */
+        if (out->len - before > (size_t)n * 8) {
+            out->len = before;
+            pick = SDB_ENC_PLAIN;
+            SDB_TRY(write_i64(pick, u, n, &s, &p, out, err));
+        }
+    }
     *enc = pick;
     return SDB_OK;
 }

@@ -10,10 +10,6 @@
 #include "storage/common/error.h"
 #include "storage/encoding.h"
 
-/* Upper bound of the bytes one decoded string block may expand to (a hostile DICT block of
- * 65,536 references to one huge string must not make the reader allocate without bound). */
-#define SDB_ENC_STR_MAX_BYTES (UINT64_C(1) << 30)
-
 /* Bits needed to hold x (0 for x == 0, 64 for x >= 2^63). */
 static inline unsigned sdb_enc_bits(uint64_t x)
 {
@@ -40,7 +36,7 @@ typedef struct sdb_pfor {
     const uint8_t *packed; /* count values of width bits */
     const uint8_t *pos;    /* nexc little-endian u16 positions */
     const uint8_t *exc;    /* nexc little-endian u64 offsets from base */
-    uint64_t base;
+    uint64_t base;         /* added to every value (mod 2^64) */
     unsigned width;        /* 0..64 */
     uint32_t count;        /* values */
     uint32_t nexc;         /* exceptions, <= count */

@@ -69,6 +69,12 @@ static void hostile(int type, uint8_t enc, const uint8_t *src, size_t len, uint3
             continue;
         expect_ok_or_corrupt(dec_any(type, enc, src, t, n, ncodes, &err), &err, enc);
     }
+    /* a row count that disagrees with the block */
+    for (int dn = -2; dn <= 2; dn++)
+        if ((int64_t)n + dn >= 0 && (int64_t)n + dn <= 70000)
+            expect_ok_or_corrupt(dec_any(type, enc, src, len, (uint32_t)((int64_t)n + dn), ncodes,
+                                         &err),
+                                 &err, enc);
     /* one byte too many */
     {
         uint8_t *longer = malloc(len + 1);
@@ -307,6 +313,19 @@ Test(enc_i64, heavy_tail_outliers_become_exceptions)
     free(v);
 }
 
+Test(enc_i64, outliers_hidden_from_the_sample_never_cost_more_than_plain)
+{
+    enum { N = 65536 };
+    int64_t *v = malloc(N * 8);
+    size_t size;
+    /* small values exactly where a strided sample looks, huge ones everywhere else */
+    for (uint32_t i = 0; i < N; i++)
+        v[i] = i % 64 == 0 || i % 65 == 0 || i % 33 == 0 ? (int64_t)(i % 7) : (int64_t)rnd();
+    rt_i64(v, N, &size);
+    cr_assert_leq(size, (size_t)N * 8);
+    free(v);
+}
+
 Test(enc_i64, rle_run_lengths_must_cover_the_block)
 {
     sdb_buf b = SDB_BUF_INIT;
@@ -407,6 +426,26 @@ Test(enc_f64, specials_and_random_round_trip_bit_exactly_in_every_encoding)
     free(v);
 }
 
+Test(enc_f64, shuffle_stores_byte_planes)
+{
+    enum { N = 21 };
+    double v[N];
+    sdb_buf b = SDB_BUF_INIT;
+    sdb_err err;
+    for (uint32_t i = 0; i < N; i++)
+        v[i] = from_bits(rnd());
+    cr_assert_eq(sdb_enc_f64_as(SDB_ENC_SHUFFLE, v, N, &b, &err), SDB_OK);
+    cr_assert_eq(b.len, N * 8);
+    for (uint32_t i = 0; i < N; i++) {
+        uint64_t x;
+        memcpy(&x, &v[i], 8);
+        for (unsigned k = 0; k < 8; k++)
+            cr_assert_eq(b.data[k * N + i], (uint8_t)(x >> (8 * k)), "value %u byte %u", i, k);
+    }
+    rt_f64_as(SDB_ENC_SHUFFLE, v, N, -1);
+    sdb_buf_free(&b);
+}
+
 Test(enc_f64, decimal_for_latencies_and_costs)
 {
     enum { N = 65536 };
@@ -477,6 +516,9 @@ Test(enc_bool, round_trips_and_rejects_corruption)
         cr_assert(memcmp(v, out, n) == 0);
         if (n < 5000)
             hostile(T_BOOL, SDB_ENC_BITMAP, b.data, b.len, n, 0, 500);
+        sdb_buf_reset(&b);
+        cr_assert_eq(sdb_enc_bool_as(SDB_ENC_CONST, v, 1, &b, &err), SDB_OK);
+        hostile(T_BOOL, SDB_ENC_CONST, b.data, b.len, n, 0, 50);
         memset(v, 1, n);
         sdb_buf_reset(&b);
         cr_assert_eq(sdb_enc_bool(v, n, &b, &enc, &err), SDB_OK);
@@ -557,6 +599,12 @@ Test(enc_code, codes_past_the_dictionary_are_corrupt)
         v[i] = (uint32_t)(rnd() % 300) + (i / 50 % 2) * 10;
     for (size_t e = 0; e < sizeof code_encs; e++)
         rt_code_as(code_encs[e], v, N, 310, 3000);
+    {
+        uint32_t same[N];
+        for (uint32_t i = 0; i < N; i++)
+            same[i] = 9;
+        rt_code_as(SDB_ENC_CONST, same, N, 310, 300);
+    }
     cr_assert_eq(sdb_enc_code_as(SDB_ENC_FOR, v, N, 310, &b, &err), SDB_OK);
     cr_assert_eq(sdb_dec_code(SDB_ENC_FOR, b.data, b.len, N, 200, out, &err), SDB_ERR_CORRUPT);
     cr_assert(strstr(err.msg, "symbol for block: row"), "%s", err.msg);
@@ -696,6 +744,29 @@ Test(enc_str, choice_follows_the_shape)
     strs_free(&s);
 }
 
+Test(enc_str, hex_detection_is_exact_for_every_byte_value)
+{
+    char buf[2 * 18];
+    uint64_t off[3] = {0, 18, 36};
+    sdb_buf b = SDB_BUF_INIT;
+    sdb_err err;
+    for (unsigned c = 0; c < 256; c++)
+        for (unsigned at = 0; at < 36; at += 5) {
+            const int hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+            memset(buf, 'f', sizeof buf);
+            memcpy(buf, "0123456789abcdef0a", 18);
+            buf[at] = (char)c;
+            sdb_buf_reset(&b);
+            cr_assert_eq(sdb_enc_str_as(SDB_ENC_HEX, off, buf, 2, &b, &err),
+                         hex ? SDB_OK : SDB_ERR_MISUSE, "byte %u at %u", c, at);
+            if (hex) {
+                strs s = {off, buf, 2};
+                rt_str_as(SDB_ENC_HEX, &s, -1);
+            }
+        }
+    sdb_buf_free(&b);
+}
+
 Test(enc_str, one_mib_strings_round_trip)
 {
     enum { N = 3, L = 1 << 20 };
@@ -752,6 +823,18 @@ Test(enc_str, dict_expansion_is_bounded)
     free(blk);
     free(off);
     sdb_buf_free(&bytes);
+}
+
+Test(enc_str, block_over_the_byte_limit_is_refused)
+{
+    const uint64_t off[3] = {0, 5, SDB_ENC_STR_MAX_BYTES + 1};
+    sdb_buf b = SDB_BUF_INIT;
+    sdb_err err;
+    uint8_t enc;
+    /* the check looks at the offsets only; no byte is read */
+    cr_assert_eq(sdb_enc_str(off, "", 2, &b, &enc, &err), SDB_ERR_LIMIT);
+    cr_assert(strstr(err.msg, "exceed the block limit"), "%s", err.msg);
+    cr_assert_eq(b.len, 0);
 }
 
 Test(enc_str, shared_trace_ids_use_a_hex_dictionary)
