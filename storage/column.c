@@ -346,6 +346,7 @@ static sdb_rc append_column(sdb_column *d, const sdb_column *s, const uint32_t *
             break;
         case SDB_TYPE_BOOL: rc = sdb_column_push_bool(d, s->v.b8[r] != 0, err); break;
         case SDB_TYPE_SYMBOL:
+        case SDB_TYPE_STRING:
             if (remap != NULL) {
                 uint32_t c = s->v.code[r];
                 if (remap[c] == UINT32_MAX) {
@@ -356,16 +357,13 @@ static sdb_rc append_column(sdb_column *d, const sdb_column *s, const uint32_t *
                         break;
                 }
                 rc = sdb_column_push_code(d, remap[c], err);
-                break;
+            } else {
+                /* string into string, or between string and symbol */
+                uint32_t len;
+                const char *str = sdb_column_str(s, r, &len);
+                rc = sdb_column_push_str(d, str, len, err);
             }
-            /* a string source column into a symbol column */
-            /* fall through */
-        case SDB_TYPE_STRING: {
-            uint32_t len;
-            const char *str = sdb_column_str(s, r, &len);
-            rc = sdb_column_push_str(d, str, len, err);
             break;
-        }
         }
     }
     free(remap);
