@@ -830,6 +830,8 @@ static sdb_rc parse_select(parser *p, sdb_select **out)
         return nomem(p);
     s->pos = p->cur.pos;
     SDB_TRY(next(p));
+    if (is_kw(&p->cur, SDB_KW_DISTINCT))
+        return fail_at(p, SDB_ERR_PARSE, &p->cur, "SELECT DISTINCT is not supported; use GROUP BY");
     for (;;) {
         void *v = s->items;
         SDB_TRY(grow(p, &v, s->nitems, &cap, sizeof *s->items));

@@ -594,6 +594,10 @@ Test(parser, error_statement_and_clause_shapes)
                 1, 1);
     parse_fails("SELECT FROM t", SDB_ERR_PARSE,
                 "parse error at 1:8 near 'FROM': expected an expression", 1, 8);
+    parse_fails("SELECT DISTINCT a FROM t", SDB_ERR_PARSE,
+                "parse error at 1:8 near 'DISTINCT': SELECT DISTINCT is not supported; use GROUP "
+                "BY",
+                1, 8);
     parse_fails("SELECT a, FROM t", SDB_ERR_PARSE,
                 "parse error at 1:11 near 'FROM': expected an expression", 1, 11);
     parse_fails("SELECT a FROM select", SDB_ERR_PARSE,
