@@ -4,7 +4,7 @@
  *   PLAIN    n x u64 (the IEEE bits)
  *   CONST    u64 bits, every value bitwise equal
  *   SHUFFLE  8 planes of n bytes, plane b holding byte b of every value
- *   DECIMAL  e u8 | nexc u32 | min u64 | width u8 | packed(k[i] - min), n values |
+ *   DECIMAL  e u8 | nexc u32 | pfor(k[i]), n values (see encoding_int.h) |
  *            nexc x position u16 (strictly increasing) | nexc x u64 raw bits
  *            value i = (double)k[i] / 10^e unless i is an exception position
  * DECIMAL targets latencies printed with 3 decimals and costs with up to ~10: a value is
@@ -21,9 +21,10 @@
 #include "storage/types.h"
 
 #define CHUNK    2048u
-#define DEC_HDR  14u
+#define DEC_HDR  5u
 #define DEC_MAXE 15u /* encoder tries 10^0 .. 10^15 */
-#define SAMPLE   256u
+#define SAMPLE   1024u /* values whose bit lengths plan the packing */
+#define E_SAMPLE 256u  /* values that vote for the exponent */
 
 /* Exact powers of ten (every 10^e with e <= 22 is a double without rounding). */
 static const double pow10_tab[23] = {
@@ -57,7 +58,7 @@ static bool dec_exact(double v, unsigned e, int64_t *k)
 /* The exponent that makes most of a sample of values exact (*best of *taken exact). */
 static unsigned dec_pick_e(const double *v, uint32_t n, uint32_t *best_count, uint32_t *taken_count)
 {
-    const uint32_t step = n > SAMPLE ? n / SAMPLE : 1;
+    const uint32_t step = n > E_SAMPLE ? n / E_SAMPLE : 1;
     uint32_t count[DEC_MAXE + 1] = {0}, taken = 0, best = 0;
     unsigned e_best = 0;
     for (uint32_t i = 0; i < n; i += step) {
@@ -76,6 +77,11 @@ static unsigned dec_pick_e(const double *v, uint32_t n, uint32_t *best_count, ui
     return e_best;
 }
 
+static void fill_k(const void *ctx, uint32_t first, uint32_t m, uint64_t *x)
+{
+    memcpy(x, (const int64_t *)ctx + first, (size_t)m * sizeof *x);
+}
+
 /* Try DECIMAL with exponent e; when smaller than 8n (or when forced) append it and set
  * *done. */
 static sdb_rc enc_decimal(const double *v, uint32_t n, unsigned e, bool force, sdb_buf *out,
@@ -84,8 +90,7 @@ static sdb_rc enc_decimal(const double *v, uint32_t n, unsigned e, bool force, s
     int64_t *k;
     uint16_t *pos;
     uint32_t nexc = 0;
-    int64_t mn = INT64_MAX, mx = INT64_MIN;
-    unsigned w;
+    int64_t mn = INT64_MAX;
     size_t size;
     sdb_rc rc = SDB_OK;
     *done = false;
@@ -93,36 +98,32 @@ static sdb_rc enc_decimal(const double *v, uint32_t n, unsigned e, bool force, s
         return SDB_FAIL(err, SDB_ERR_NOMEM, "float64 decimal: no memory for %u values", n);
     pos = (uint16_t *)(k + n);
     for (uint32_t i = 0; i < n; i++) {
-        if (dec_exact(v[i], e, &k[i])) {
+        if (dec_exact(v[i], e, &k[i]))
             mn = k[i] < mn ? k[i] : mn;
-            mx = k[i] > mx ? k[i] : mx;
-        } else {
+        else
             pos[nexc++] = (uint16_t)i;
-        }
     }
     if (nexc == n)
-        mn = mx = 0;
-    w = sdb_enc_bits((uint64_t)mx - (uint64_t)mn);
-    size = DEC_HDR + sdb_bitpack_bytes(n, w) + (size_t)nexc * 10;
-    if (size >= (size_t)n * 8 && !force)
-        goto out;
-    if ((rc = sdb_buf_reserve(out, size + 8, err)) != SDB_OK)
-        goto out;
+        mn = 0;
     /* exceptions cost nothing in the packed part: they hold min */
     for (uint32_t j = 0; j < nexc; j++)
         k[pos[j]] = mn;
-    sdb_buf_put_u8(out, (uint8_t)e, err);
-    sdb_buf_put_le32(out, nexc, err);
-    sdb_buf_put_le64(out, (uint64_t)mn, err);
-    sdb_buf_put_u8(out, (uint8_t)w, err);
     {
-        uint64_t tmp[CHUNK];
-        for (uint32_t c = 0; c < n && rc == SDB_OK; c += CHUNK) {
-            const uint32_t m = n - c < CHUNK ? n - c : CHUNK;
-            for (uint32_t j = 0; j < m; j++)
-                tmp[j] = (uint64_t)k[c + j] - (uint64_t)mn;
-            rc = sdb_bitpack(tmp, m, w, out, err);
-        }
+        uint32_t hist[65] = {0}, sampled = 0;
+        unsigned w;
+        for (uint32_t i = 0; i < n; i += n / SAMPLE + 1, sampled++)
+            sdb_pfor_hist_add(hist, (uint64_t)k[i] - (uint64_t)mn);
+        size = DEC_HDR + sdb_pfor_plan(hist, sampled, n, &w) + (size_t)nexc * 10;
+        if (size >= (size_t)n * 8 && !force)
+            goto out;
+        /* k becomes the offsets from min, in place */
+        for (uint32_t i = 0; i < n; i++)
+            k[i] = (int64_t)((uint64_t)k[i] - (uint64_t)mn);
+        if ((rc = sdb_buf_reserve(out, size + 8, err)) != SDB_OK ||
+            (rc = sdb_buf_put_u8(out, (uint8_t)e, err)) != SDB_OK ||
+            (rc = sdb_buf_put_le32(out, nexc, err)) != SDB_OK ||
+            (rc = sdb_pfor_write(fill_k, k, n, (uint64_t)mn, w, out, err)) != SDB_OK)
+            goto out;
     }
     for (uint32_t j = 0; j < nexc && rc == SDB_OK; j++)
         rc = sdb_buf_put_le16(out, pos[j], err);
@@ -219,31 +220,27 @@ static sdb_rc dec_decimal(const uint8_t *src, size_t len, uint32_t n, double *ou
 {
     const char *what = "float64 decimal";
     uint64_t tmp[CHUNK];
-    unsigned e, w;
-    uint32_t nexc;
-    uint64_t base;
-    size_t packed;
+    unsigned e;
+    uint32_t nexc, cur = 0;
+    size_t used;
+    sdb_pfor p;
     const uint8_t *pos, *raw;
-    double p;
+    double ten;
     if (len < DEC_HDR)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, header needs %u", what, len,
                         DEC_HDR);
     e = src[0];
     nexc = sdb_get_le32(src + 1);
-    base = sdb_get_le64(src + 5);
-    w = src[13];
     if (e > 22)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: exponent %u exceeds 22", what, e);
-    if (w > 64)
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: bit width %u exceeds 64", what, w);
     if (nexc > n)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %u exceptions for %u values", what,
                         nexc, n);
-    packed = sdb_bitpack_bytes(n, w);
-    if (len != DEC_HDR + packed + (size_t)nexc * 10)
+    SDB_TRY(sdb_pfor_open(what, src + DEC_HDR, len - DEC_HDR, n, &p, &used, err));
+    if (len != DEC_HDR + used + (size_t)nexc * 10)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, expected %zu", what, len,
-                        DEC_HDR + packed + (size_t)nexc * 10);
-    pos = src + DEC_HDR + packed;
+                        DEC_HDR + used + (size_t)nexc * 10);
+    pos = src + DEC_HDR + used;
     raw = pos + (size_t)nexc * 2;
     for (uint32_t j = 0; j < nexc; j++) {
         const uint32_t at = sdb_get_le16(pos + 2 * j);
@@ -252,12 +249,12 @@ static sdb_rc dec_decimal(const uint8_t *src, size_t len, uint32_t n, double *ou
                             "%s block: exception %u at position %u out of order or past %u rows",
                             what, j, at, n);
     }
-    p = pow10_tab[e];
+    ten = pow10_tab[e];
     for (uint32_t c = 0; c < n; c += CHUNK) {
         const uint32_t m = n - c < CHUNK ? n - c : CHUNK;
-        sdb_bitunpack_for(src + DEC_HDR + (size_t)(c / 64) * 8 * w, m, w, base, tmp);
+        sdb_pfor_get(&p, c, m, tmp, &cur);
         for (uint32_t j = 0; j < m; j++)
-            out[c + j] = (double)(int64_t)tmp[j] / p;
+            out[c + j] = (double)(int64_t)tmp[j] / ten;
     }
     for (uint32_t j = 0; j < nexc; j++)
         memcpy(&out[sdb_get_le16(pos + 2 * j)], raw + 8 * (size_t)j, 8);

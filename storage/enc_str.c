@@ -5,8 +5,9 @@
  *
  *   PLAIN  lw u8 | packed lengths (n, lw bits) | bytes
  *   CONST  the one value's bytes (its length is the block length)
- *   DICT   ndict u32 | lw u8 | packed dictionary lengths | dictionary bytes |
- *          cw u8 | packed codes (n, cw bits, each < ndict)
+ *   DICT   ndict u32 | form u8 | dictionary | cw u8 | packed codes (n, cw bits, < ndict)
+ *          form 0: lw u8 | packed dictionary lengths | dictionary bytes
+ *          form 1: h u32 | ndict x h bytes (every entry 2h hex digits, packed as in HEX)
  *   HEX    h u32 | n x h bytes (each value is 2h hex digits [0-9a-f], two per byte,
  *          high nibble first)
  * Decoders bound the bytes a block may expand to by SDB_ENC_STR_MAX_BYTES. */
@@ -107,22 +108,53 @@ static sdb_rc str_scan(const uint64_t *off, const char *bytes, uint32_t n, bool 
     return SDB_OK;
 }
 
+static void hex_pack(const uint8_t *p, uint64_t nbytes, uint8_t *q)
+{
+    for (uint64_t j = 0; j < nbytes; j++)
+        q[j] = (uint8_t)(hexval(p[2 * j]) << 4 | hexval(p[2 * j + 1]));
+}
+
+/* DICT size from the statistics (form 1 when every value is hex). */
+static uint64_t dict_size(uint32_t n, const str_stats *s)
+{
+    const uint64_t codes = 1 + sdb_bitpack_bytes(n, sdb_enc_bits(s->ndict - 1));
+    if (s->hex)
+        return 4 + 1 + 4 + s->dict_bytes / 2 + codes;
+    return 4 + 1 + 1 + sdb_bitpack_bytes(s->ndict, sdb_enc_bits(s->dict_max)) + s->dict_bytes +
+           codes;
+}
+
 static sdb_rc enc_dict(const uint64_t *off, const char *bytes, uint32_t n, const str_stats *s,
                        sdb_buf *out, sdb_err *err)
 {
     uint64_t tmp[CHUNK];
     const unsigned lw = sdb_enc_bits(s->dict_max), cw = sdb_enc_bits(s->ndict - 1);
     SDB_TRY(sdb_buf_put_le32(out, s->ndict, err));
-    SDB_TRY(sdb_buf_put_u8(out, (uint8_t)lw, err));
-    for (uint32_t c = 0; c < s->ndict; c += CHUNK) {
-        const uint32_t m = s->ndict - c < CHUNK ? s->ndict - c : CHUNK;
-        for (uint32_t j = 0; j < m; j++)
-            tmp[j] = off[s->first[c + j] + 1] - off[s->first[c + j]];
-        SDB_TRY(sdb_bitpack(tmp, m, lw, out, err));
-    }
-    for (uint32_t d = 0; d < s->ndict; d++) {
-        const uint32_t i = s->first[d];
-        SDB_TRY(sdb_buf_append(out, bytes + off[i], off[i + 1] - off[i], err));
+    SDB_TRY(sdb_buf_put_u8(out, s->hex ? 1 : 0, err));
+    if (s->hex) {
+        const uint64_t h = (off[1] - off[0]) / 2;
+        if (h > UINT32_MAX)
+            return SDB_FAIL(err, SDB_ERR_MISUSE, "string dict: value of %llu bytes too long",
+                            (unsigned long long)(2 * h));
+        SDB_TRY(sdb_buf_put_le32(out, (uint32_t)h, err));
+        SDB_TRY(sdb_buf_reserve(out, (size_t)(s->dict_bytes / 2), err));
+        for (uint32_t d = 0; d < s->ndict; d++) {
+            const uint32_t i = s->first[d];
+            hex_pack((const uint8_t *)bytes + off[i], h, out->data + out->len);
+            out->len += (size_t)h;
+        }
+    } else {
+        SDB_TRY(sdb_buf_put_u8(out, (uint8_t)lw, err));
+        for (uint32_t c = 0; c < s->ndict; c += CHUNK) {
+            const uint32_t m = s->ndict - c < CHUNK ? s->ndict - c : CHUNK;
+            for (uint32_t j = 0; j < m; j++)
+                tmp[j] = off[s->first[c + j] + 1] - off[s->first[c + j]];
+            SDB_TRY(sdb_bitpack(tmp, m, lw, out, err));
+        }
+        for (uint32_t d = 0; d < s->ndict; d++) {
+            const uint32_t i = s->first[d];
+            SDB_TRY(sdb_buf_append(out, bytes + off[i], off[i + 1] - off[i], err));
+        }
     }
     SDB_TRY(sdb_buf_put_u8(out, (uint8_t)cw, err));
     for (uint32_t c = 0; c < n; c += CHUNK) {
@@ -152,16 +184,13 @@ static sdb_rc enc_hex(const uint64_t *off, const char *bytes, uint64_t total,
                       sdb_buf *out, sdb_err *err)
 {
     const uint8_t *p = (const uint8_t *)bytes + off[0];
-    uint8_t *q;
     const uint64_t h = (off[1] - off[0]) / 2;
     if (h > UINT32_MAX)
         return SDB_FAIL(err, SDB_ERR_MISUSE, "string hex: value of %llu bytes too long",
                         (unsigned long long)(2 * h));
     SDB_TRY(sdb_buf_put_le32(out, (uint32_t)h, err));
     SDB_TRY(sdb_buf_reserve(out, total / 2, err));
-    q = out->data + out->len;
-    for (uint64_t j = 0; j < total / 2; j++)
-        q[j] = (uint8_t)(hexval(p[2 * j]) << 4 | hexval(p[2 * j + 1]));
+    hex_pack(p, total / 2, out->data + out->len);
     out->len += total / 2;
     return SDB_OK;
 }
@@ -230,8 +259,7 @@ sdb_rc sdb_enc_str(const uint64_t *off, const char *bytes, uint32_t n, sdb_buf *
         best = size;
     }
     if (s.ndict > 1) {
-        size = 4 + 1 + sdb_bitpack_bytes(s.ndict, sdb_enc_bits(s.dict_max)) + s.dict_bytes + 1 +
-               sdb_bitpack_bytes(n, sdb_enc_bits(s.ndict - 1));
+        size = dict_size(n, &s);
         if (size < best) {
             pick = SDB_ENC_DICT;
             best = size;
@@ -328,33 +356,71 @@ static sdb_rc dec_dict(const uint8_t *src, size_t len, uint32_t n, uint64_t *off
 {
     const char *what = "string dict";
     uint32_t ndict;
-    unsigned lw, cw;
-    size_t pos, lbytes;
+    unsigned cw, form;
+    size_t pos;
     uint64_t *doff, total = 0;
     const uint8_t *dbytes;
+    uint8_t *expanded = NULL;
     sdb_rc rc = SDB_OK;
     uint8_t *q;
-    if (len < 5)
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, header needs 5", what, len);
+    if (len < 6)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, header needs 6", what, len);
     ndict = sdb_get_le32(src);
-    lw = src[4];
+    form = src[4];
     if (ndict == 0 || ndict > n)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %u distinct values for %u rows", what,
                         ndict, n);
-    if (lw > 64)
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: length bit width %u exceeds 64", what,
-                        lw);
-    lbytes = sdb_bitpack_bytes(ndict, lw);
-    if (lbytes > len - 5)
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, dictionary lengths need %zu",
-                        what, len, 5 + lbytes);
-    pos = 5 + lbytes;
+    if (form > 1)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: unknown dictionary form %u", what,
+                        form);
     if ((doff = malloc(((size_t)ndict + 1) * sizeof *doff)) == NULL)
         return SDB_FAIL(err, SDB_ERR_NOMEM, "%s: no memory for %u values", what, ndict);
-    if ((rc = lengths_to_offsets(what, src + 5, ndict, lw, len - pos, doff, err)) != SDB_OK)
-        goto out;
-    dbytes = src + pos;
-    pos += doff[ndict];
+    if (form == 0) {
+        const unsigned lw = src[5];
+        size_t lbytes;
+        if (lw > 64) {
+            rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: length bit width %u exceeds 64", what,
+                          lw);
+            goto out;
+        }
+        lbytes = sdb_bitpack_bytes(ndict, lw);
+        if (lbytes > len - 6) {
+            rc = SDB_FAIL(err, SDB_ERR_CORRUPT,
+                          "%s block: %zu bytes, dictionary lengths need %zu", what, len,
+                          6 + lbytes);
+            goto out;
+        }
+        pos = 6 + lbytes;
+        if ((rc = lengths_to_offsets(what, src + 6, ndict, lw, len - pos, doff, err)) != SDB_OK)
+            goto out;
+        dbytes = src + pos;
+        pos += doff[ndict];
+    } else {
+        uint64_t h;
+        if (len < 9) {
+            rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, header needs 9", what, len);
+            goto out;
+        }
+        h = sdb_get_le32(src + 5);
+        if (h == 0 || h * ndict > len - 9) {
+            rc = SDB_FAIL(err, SDB_ERR_CORRUPT,
+                          "%s block: %zu bytes do not hold %u hex values of %llu bytes", what,
+                          len, ndict, (unsigned long long)h);
+            goto out;
+        }
+        if ((expanded = malloc((size_t)(2 * h * ndict))) == NULL) {
+            rc = SDB_FAIL(err, SDB_ERR_NOMEM, "%s: no memory for the dictionary", what);
+            goto out;
+        }
+        for (uint64_t j = 0; j < h * ndict; j++) {
+            expanded[2 * j] = (uint8_t)hexdig[src[9 + j] >> 4];
+            expanded[2 * j + 1] = (uint8_t)hexdig[src[9 + j] & 15];
+        }
+        for (uint32_t d = 0; d <= ndict; d++)
+            doff[d] = 2 * h * d;
+        dbytes = expanded;
+        pos = 9 + (size_t)(h * ndict);
+    }
     if (pos >= len) {
         rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, code width byte missing", what,
                       len);
@@ -397,6 +463,7 @@ static sdb_rc dec_dict(const uint8_t *src, size_t len, uint32_t n, uint64_t *off
     }
     bytes->len = (size_t)total;
 out:
+    free(expanded);
     free(doff);
     return rc;
 }

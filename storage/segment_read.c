@@ -659,3 +659,72 @@ sdb_rc sdb_seg_read_block(const sdb_seg *s, uint32_t col, uint32_t blk, sdb_seg_
         return SDB_FAIL(err, rc, "%s: column '%s' block %u: %s", s->path, c->name, blk, e2.msg);
     return SDB_OK;
 }
+
+/* One column of the segment as an in-memory column of the same type. */
+static sdb_rc read_column(const sdb_seg *s, uint32_t ci, sdb_column *col, sdb_seg_blockbuf *buf,
+                          sdb_err *err)
+{
+    const sdb_seg_col *c = &s->cols[ci];
+    SDB_TRY(sdb_column_init(col, c->type, err));
+    SDB_TRY(sdb_column_reserve(col, s->nrows, err));
+    if (c->type == SDB_TYPE_SYMBOL) {
+        /* a fresh dictionary interned in code order gives the same codes as the segment */
+        for (uint32_t k = 0; k < c->dict_count; k++) {
+            uint32_t len, code;
+            const char *str = sdb_seg_dict_get(c, k, &len);
+            SDB_TRY(sdb_symdict_intern(col->dict, str, len, &code, err));
+        }
+    }
+    for (uint32_t b = 0; b < c->nblocks; b++) {
+        SDB_TRY(sdb_seg_read_block(s, ci, b, buf, err));
+        for (uint32_t i = 0; i < buf->rows; i++) {
+            sdb_rc rc;
+            if (!((buf->valid[i >> 6] >> (i & 63)) & 1)) {
+                SDB_TRY(sdb_column_push_null(col, err));
+                continue;
+            }
+            switch (c->type) {
+            case SDB_TYPE_TIMESTAMP:
+            case SDB_TYPE_INT64: rc = sdb_column_push_i64(col, buf->v.i64[i], err); break;
+            case SDB_TYPE_FLOAT64: rc = sdb_column_push_f64(col, buf->v.f64[i], err); break;
+            case SDB_TYPE_BOOL: rc = sdb_column_push_bool(col, buf->v.b8[i] != 0, err); break;
+            case SDB_TYPE_SYMBOL: rc = sdb_column_push_code(col, buf->v.code[i], err); break;
+            case SDB_TYPE_STRING:
+            default:
+                rc = sdb_column_push_str(col, (const char *)buf->bytes.data + buf->v.off[i],
+                                         (size_t)(buf->v.off[i + 1] - buf->v.off[i]), err);
+                break;
+            }
+            SDB_TRY(rc);
+        }
+    }
+    return SDB_OK;
+}
+
+sdb_rc sdb_seg_read_batch(const sdb_seg *s, sdb_batch *out, sdb_err *err)
+{
+    sdb_batch tmp;
+    sdb_seg_blockbuf buf;
+    sdb_rc rc = SDB_OK;
+    sdb_batch_init(&tmp);
+    sdb_seg_blockbuf_init(&buf);
+    tmp.cols = calloc(s->ncols, sizeof *tmp.cols);
+    tmp.names = calloc(s->ncols, sizeof *tmp.names);
+    if (tmp.cols == NULL || tmp.names == NULL)
+        rc = SDB_FAIL(err, SDB_ERR_NOMEM, "%s: no memory for %u columns", s->path, s->ncols);
+    tmp.cap = s->ncols;
+    for (uint32_t ci = 0; ci < s->ncols && rc == SDB_OK; ci++) {
+        if ((tmp.names[ci] = strdup(s->cols[ci].name)) == NULL) {
+            rc = SDB_FAIL(err, SDB_ERR_NOMEM, "%s: no memory", s->path);
+            break;
+        }
+        tmp.ncols = ci + 1;
+        rc = read_column(s, ci, &tmp.cols[ci], &buf, err);
+    }
+    tmp.nrows = s->nrows;
+    if (rc == SDB_OK)
+        rc = sdb_batch_append_rows(out, &tmp, NULL, 0, err);
+    sdb_seg_blockbuf_free(&buf);
+    sdb_batch_free(&tmp);
+    return rc;
+}

@@ -16,6 +16,8 @@ static int cmd_version(int argc, char **argv)
 const sdb_command sdb_commands[] = {
     {"inspect", sdb_cmd_inspect, "FILE.seg...", "show what a segment file holds, column by column"},
     {"verify", sdb_cmd_verify, "FILE.seg...", "check every checksum and block of segment files"},
+    {"gen", sdb_cmd_gen, "--rows N [--seed S] [--format ilp|csv|otlp-json]",
+     "write generated LLM spans to stdout"},
     {"version", cmd_version, "", "print the version"},
     {NULL, NULL, NULL, NULL},
 };

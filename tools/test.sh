@@ -24,6 +24,7 @@ setup() { # dir, meson args...
 setup build-san -Dbuildtype=debugoptimized -Db_sanitize=address,undefined || exit 1
 ninja -C build-san || exit 1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 log=$(mktemp)
 meson test -C build-san --print-errorlogs --num-processes 2 2>&1 | tee "$log"
@@ -40,7 +41,7 @@ if command -v clang >/dev/null && [ "$fuzz_seconds" -gt 0 ]; then
     -Db_sanitize=address,undefined -Db_lundef=false || exit 1
   ninja -C build-fuzz || exit 1
   for f in build-fuzz/tests/fuzz/fuzz_*; do
-    [ -x "$f" ] || continue
+    [ -f "$f" ] && [ -x "$f" ] || continue
     name=$(basename "$f")
     name=${name#fuzz_}
     work=$(mktemp -d)
