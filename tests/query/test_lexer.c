@@ -241,3 +241,14 @@ Test(lexer, describe_truncates_long_tokens_at_char_boundary)
     sdb_token_describe(&lx, &t, out, sizeof out);
     cr_assert_str_eq(out, "end of input");
 }
+
+Test(lexer, kind_names_cover_every_kind)
+{
+    for (int k = SDB_TOK_EOF; k <= SDB_TOK_DCOLON; k++) {
+        const char *n = sdb_tok_kind_name((sdb_tok_kind)k);
+        cr_assert(n != NULL && strcmp(n, "token") != 0, "kind %d", k);
+    }
+    cr_assert_str_eq(sdb_tok_kind_name(SDB_TOK_EOF), "end of input");
+    cr_assert_str_eq(sdb_tok_kind_name((sdb_tok_kind)999), "token");
+    cr_assert_str_eq(sdb_keyword_name((sdb_kw)999), "?");
+}

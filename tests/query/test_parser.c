@@ -656,6 +656,79 @@ Test(parser, error_literal_contents)
                 1, 18);
 }
 
+Test(parser, error_more_clause_shapes)
+{
+    parse_fails("SELECT CAST(a AS int", SDB_ERR_PARSE,
+                "parse error at 1:21 near end of input: expected ')'", 1, 21);
+    parse_fails("SELECT CAST a", SDB_ERR_PARSE, "parse error at 1:13 near 'a': expected '('", 1,
+                13);
+    parse_fails("CREATE TABLE IF NOT x (a int)", SDB_ERR_PARSE,
+                "parse error at 1:21 near 'x': expected EXISTS after IF NOT", 1, 21);
+    parse_fails("CREATE TABLE t (a int b int)", SDB_ERR_PARSE,
+                "parse error at 1:23 near 'b': expected ',' or ')'", 1, 23);
+    parse_fails("CREATE TABLE t (a)", SDB_ERR_PARSE,
+                "parse error at 1:18 near ')': expected a type name", 1, 18);
+    parse_fails("CREATE TABLE t (a int) ORDER BY (a", SDB_ERR_PARSE,
+                "parse error at 1:35 near end of input: expected ')'", 1, 35);
+    parse_fails("CREATE t", SDB_ERR_PARSE, "parse error at 1:8 near 't': expected TABLE", 1, 8);
+    parse_fails("DROP t", SDB_ERR_PARSE, "parse error at 1:6 near 't': expected TABLE", 1, 6);
+    parse_fails("DESCRIBE", SDB_ERR_PARSE,
+                "parse error at 1:9 near end of input: expected a table name", 1, 9);
+    parse_fails("SELECT INTERVAL 5", SDB_ERR_PARSE,
+                "parse error at 1:18 near end of input: expected an interval unit (SECOND, "
+                "MINUTE, HOUR, DAY, WEEK...)",
+                1, 18);
+    parse_fails("SELECT INTERVAL x", SDB_ERR_PARSE,
+                "parse error at 1:17 near 'x': expected an interval string such as '5 minutes'",
+                1, 17);
+    parse_fails("SELECT INTERVAL 9223372036854775807 HOUR", SDB_ERR_PARSE,
+                "parse error at 1:17 near '9223372036854775807': interval out of range", 1, 17);
+    parse_fails("SELECT INTERVAL 99999999999999999999 HOUR", SDB_ERR_PARSE,
+                "parse error at 1:17 near '99999999999999999999': interval out of range", 1, 17);
+    parse_fails("SELECT INTERVAL '2' months", SDB_ERR_PARSE,
+                "parse error at 1:17 near ''2'': invalid interval '2 months': months and years "
+                "have no fixed length; use days",
+                1, 17);
+    parse_fails("SELECT a.select FROM t", SDB_ERR_PARSE,
+                "parse error at 1:10 near 'select': expected a column name after '.' (SELECT is "
+                "a reserved word: quote it as \"SELECT\")",
+                1, 10);
+    parse_fails("SELECT a AS FROM t", SDB_ERR_PARSE,
+                "parse error at 1:13 near 'FROM': expected an alias after AS (FROM is a reserved "
+                "word: quote it as \"FROM\")",
+                1, 13);
+}
+
+Test(parser, every_arena_budget_fails_cleanly_or_succeeds)
+{
+    const char *q = "SELECT model, p99(duration_ms) AS p, CASE WHEN a IN (1, 2, 3) THEN 'x' ELSE "
+                    "'y' END, CAST(b AS int) FROM spans WHERE time > now() - INTERVAL '1 day' AND "
+                    "c BETWEEN 1 AND 2 AND d LIKE 'x%' AND e IS NOT NULL GROUP BY 1, 2 HAVING "
+                    "count(*) > 1 ORDER BY p DESC LIMIT 5";
+    const char *c = "CREATE TABLE t (a int, b text, c float, d bool, e symbol) ORDER BY (a, b)";
+    for (int which = 0; which < 2; which++) {
+        const char *sql = which == 0 ? q : c;
+        sdb_arena *big = sdb_arena_create(0);
+        sdb_stmt *st;
+        sdb_err err;
+        size_t need;
+        cr_assert_eq(sdb_parse(big, sql, strlen(sql), &st, NULL, &err), SDB_OK);
+        need = sdb_arena_used(big);
+        sdb_arena_destroy(big);
+        for (size_t budget = 16; budget <= need + 16; budget += 16) {
+            sdb_arena *a = sdb_arena_create(budget);
+            sdb_pos pos;
+            sdb_rc rc = sdb_parse(a, sql, strlen(sql), &st, &pos, &err);
+            cr_assert(rc == SDB_OK || rc == SDB_ERR_LIMIT, "budget %zu: %s", budget, err.msg);
+            if (rc != SDB_OK)
+                cr_assert(strstr(err.msg, "memory limit") != NULL, "%s", err.msg);
+            else
+                cr_assert_geq(budget, need);
+            sdb_arena_destroy(a);
+        }
+    }
+}
+
 Test(parser, error_positions_on_later_lines)
 {
     parse_fails("SELECT a\nFROM t\nWHERE a = = 1", SDB_ERR_PARSE,
