@@ -937,3 +937,49 @@ Test(functions, unknown_message_with_and_without_suggestion)
     cr_assert_eq(sdb_func_unknown("frobnicate", 10, (sdb_pos){2, 3}, &err), SDB_ERR_SCHEMA);
     cr_assert_str_eq(err.msg, "unknown function 'frobnicate' at 2:3");
 }
+
+static void resolve_fails(const char *sql, const char *msg)
+{
+    sdb_arena *a = sdb_arena_create(0);
+    sdb_expr *e;
+    sdb_err err;
+    const sdb_func_info *f;
+    cr_assert_eq(sdb_parse_expr(a, sql, strlen(sql), &e, NULL, &err), SDB_OK, "%s", err.msg);
+    cr_assert_eq(e->kind, SDB_EXPR_FUNC);
+    cr_assert_eq(sdb_func_resolve(e->v.func.name.s, e->v.func.name.len, e->v.func.nargs,
+                                  e->v.func.star, e->v.func.distinct, e->pos, &f, &err),
+                 SDB_ERR_SCHEMA, "%s", sql);
+    cr_assert_str_eq(err.msg, msg);
+    sdb_arena_destroy(a);
+}
+
+Test(functions, resolve_checks_arity_star_and_distinct)
+{
+    static const char *const good[] = {"count(*)", "count(x)", "count(DISTINCT x)", "now()",
+                                       "coalesce(a, b, c, d)", "round(x)", "round(x, 2)",
+                                       "quantile(x, 0.5)", "P99(x)"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        sdb_arena *a = sdb_arena_create(0);
+        sdb_expr *e;
+        sdb_err err;
+        const sdb_func_info *f = NULL;
+        cr_assert_eq(sdb_parse_expr(a, good[i], strlen(good[i]), &e, NULL, &err), SDB_OK);
+        cr_assert_eq(sdb_func_resolve(e->v.func.name.s, e->v.func.name.len, e->v.func.nargs,
+                                      e->v.func.star, e->v.func.distinct, e->pos, &f, &err),
+                     SDB_OK, "%s: %s", good[i], err.msg);
+        cr_assert_not_null(f);
+        sdb_arena_destroy(a);
+    }
+    resolve_fails("p98(x)", "unknown function 'p98' at 1:1 (did you mean 'p99'?)");
+    resolve_fails("quantile(x)", "function 'quantile' at 1:1 takes 2 arguments, got 1");
+    resolve_fails("now(1)", "function 'now' at 1:1 takes 0 arguments, got 1");
+    resolve_fails("round(x, 1, 2)", "function 'round' at 1:1 takes 1 to 2 arguments, got 3");
+    resolve_fails("coalesce()", "function 'coalesce' at 1:1 takes at least 1 argument, got 0");
+    resolve_fails("sum(*)", "function 'sum' at 1:1 does not accept '*'");
+    resolve_fails("avg(DISTINCT x)",
+                  "function 'avg' at 1:1 does not accept DISTINCT (only count does)");
+    resolve_fails("count(DISTINCT x, y)",
+                  "function 'count' at 1:1 takes exactly one argument with DISTINCT");
+    resolve_fails("count(x, y)", "function 'count' at 1:1 takes 1 argument, got 2");
+    resolve_fails("count()", "function 'count' at 1:1 takes 1 argument, got 0");
+}
