@@ -133,8 +133,9 @@ sdb_rc sdb_func_unknown(const char *name, size_t len, sdb_pos pos, sdb_err *err)
     const char *s = sdb_func_suggest(name, len);
     int n = len > 64 ? 64 : (int)len;
     if (s != NULL)
-        return SDB_FAIL(err, SDB_ERR_SCHEMA, "unknown function '%.*s' at %u:%u (did you mean '%s'?)",
-                        n, name, pos.line, pos.col, s);
+        return SDB_FAIL(err, SDB_ERR_SCHEMA,
+                        "unknown function '%.*s' at %u:%u (did you mean '%s'?)", n, name, pos.line,
+                        pos.col, s);
     return SDB_FAIL(err, SDB_ERR_SCHEMA, "unknown function '%.*s' at %u:%u", n, name, pos.line,
                     pos.col);
 }
@@ -168,7 +169,8 @@ sdb_rc sdb_func_resolve(const char *name, size_t len, uint32_t nargs, bool star,
         return SDB_FAIL(err, SDB_ERR_SCHEMA,
                         "function '%s' at %u:%u takes exactly one argument with DISTINCT", f->name,
                         pos.line, pos.col);
-    if (!star && (nargs < f->min_args || (f->max_args != SDB_FUNC_VARIADIC && nargs > f->max_args))) {
+    if (!star &&
+        (nargs < f->min_args || (f->max_args != SDB_FUNC_VARIADIC && nargs > f->max_args))) {
         describe_arity(f, arity, sizeof arity);
         return SDB_FAIL(err, SDB_ERR_SCHEMA, "function '%s' at %u:%u takes %s, got %u", f->name,
                         pos.line, pos.col, arity, (unsigned)nargs);

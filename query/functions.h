@@ -18,12 +18,12 @@ typedef enum sdb_func_kind {
 } sdb_func_kind;
 
 typedef struct sdb_func_info {
-    const char *name;    /* lower case */
-    sdb_func_kind kind;  /* aggregate or scalar */
-    uint8_t min_args;    /* fewest arguments (f(*) stands for all of them) */
-    uint8_t max_args;    /* most arguments (SDB_FUNC_VARIADIC: no bound) */
-    bool star_ok;        /* f(*) allowed (count) */
-    bool distinct_ok;    /* f(DISTINCT x) allowed (count) */
+    const char *name;   /* lower case */
+    sdb_func_kind kind; /* aggregate or scalar */
+    uint8_t min_args;   /* fewest arguments (f(*) stands for all of them) */
+    uint8_t max_args;   /* most arguments (SDB_FUNC_VARIADIC: no bound) */
+    bool star_ok;       /* f(*) allowed (count) */
+    bool distinct_ok;   /* f(DISTINCT x) allowed (count) */
 } sdb_func_info;
 
 #define SDB_FUNC_VARIADIC 255

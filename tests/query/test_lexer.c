@@ -42,8 +42,8 @@ Test(lexer, select_statement_yields_expected_kinds)
 {
     lexed *l = lex_all("SELECT model, count(*) FROM spans WHERE x >= 1.5;");
     static const sdb_tok_kind want[] = {
-        SDB_TOK_KEYWORD, SDB_TOK_IDENT, SDB_TOK_COMMA,   SDB_TOK_IDENT,   SDB_TOK_LPAREN,
-        SDB_TOK_STAR,    SDB_TOK_RPAREN, SDB_TOK_KEYWORD, SDB_TOK_IDENT,  SDB_TOK_KEYWORD,
+        SDB_TOK_KEYWORD, SDB_TOK_IDENT,  SDB_TOK_COMMA,   SDB_TOK_IDENT, SDB_TOK_LPAREN,
+        SDB_TOK_STAR,    SDB_TOK_RPAREN, SDB_TOK_KEYWORD, SDB_TOK_IDENT, SDB_TOK_KEYWORD,
         SDB_TOK_IDENT,   SDB_TOK_GE,     SDB_TOK_FLOAT,   SDB_TOK_SEMI,
     };
     cr_assert_eq(l->rc, SDB_OK);
@@ -121,10 +121,10 @@ Test(lexer, operators_all_spellings)
 {
     lexed *l = lex_all("= == != <> < <= > >= + - * / % :: . ( ) , ;");
     static const sdb_tok_kind want[] = {
-        SDB_TOK_EQ,   SDB_TOK_EQ,    SDB_TOK_NE,      SDB_TOK_NE,     SDB_TOK_LT,
-        SDB_TOK_LE,   SDB_TOK_GT,    SDB_TOK_GE,      SDB_TOK_PLUS,   SDB_TOK_MINUS,
-        SDB_TOK_STAR, SDB_TOK_SLASH, SDB_TOK_PERCENT, SDB_TOK_DCOLON, SDB_TOK_DOT,
-        SDB_TOK_LPAREN, SDB_TOK_RPAREN, SDB_TOK_COMMA, SDB_TOK_SEMI,
+        SDB_TOK_EQ,     SDB_TOK_EQ,     SDB_TOK_NE,      SDB_TOK_NE,     SDB_TOK_LT,
+        SDB_TOK_LE,     SDB_TOK_GT,     SDB_TOK_GE,      SDB_TOK_PLUS,   SDB_TOK_MINUS,
+        SDB_TOK_STAR,   SDB_TOK_SLASH,  SDB_TOK_PERCENT, SDB_TOK_DCOLON, SDB_TOK_DOT,
+        SDB_TOK_LPAREN, SDB_TOK_RPAREN, SDB_TOK_COMMA,   SDB_TOK_SEMI,
     };
     cr_assert_eq(l->rc, SDB_OK);
     cr_assert_eq(l->n, (int)(sizeof want / sizeof want[0]));

@@ -100,8 +100,7 @@ static void expr_canonical_is(const char *sql, const char *want)
     free(got);
 }
 
-static void parse_fails(const char *sql, sdb_rc code, const char *msg, uint32_t line,
-                        uint32_t col)
+static void parse_fails(const char *sql, sdb_rc code, const char *msg, uint32_t line, uint32_t col)
 {
     sdb_stmt *st = NULL;
     sdb_err err;
@@ -490,8 +489,8 @@ Test(parser, error_bad_numbers)
                 1, 9);
     parse_fails("SELECT 1e999", SDB_ERR_PARSE,
                 "parse error at 1:8 near '1e999': number out of range", 1, 8);
-    parse_fails("SELECT 12abc", SDB_ERR_PARSE,
-                "parse error at 1:8 near '12abc': malformed number", 1, 8);
+    parse_fails("SELECT 12abc", SDB_ERR_PARSE, "parse error at 1:8 near '12abc': malformed number",
+                1, 8);
     parse_fails("SELECT a FROM t LIMIT -1", SDB_ERR_PARSE,
                 "parse error at 1:23 near '-': expected a row count after LIMIT", 1, 23);
 }
@@ -505,8 +504,8 @@ Test(parser, error_unknown_token)
 Test(parser, error_unbalanced_parentheses)
 {
     parse_fails("SELECT count(*) FROM t WHERE (a = 1 OR b = 2", SDB_ERR_PARSE,
-                "parse error at 1:45 near end of input: expected ')' to close the '(' at 1:30",
-                1, 45);
+                "parse error at 1:45 near end of input: expected ')' to close the '(' at 1:30", 1,
+                45);
     parse_fails("SELECT a) FROM t", SDB_ERR_PARSE,
                 "parse error at 1:9 near ')': unbalanced parentheses: ')' without '('", 1, 9);
     parse_fails("SELECT a FROM t WHERE b = 1)", SDB_ERR_PARSE,
@@ -612,8 +611,8 @@ Test(parser, error_statement_and_clause_shapes)
                 "parse error at 1:13 near '1': expected NULL or NOT NULL after IS", 1, 13);
     parse_fails("SELECT a BETWEEN 1 OR 2", SDB_ERR_PARSE,
                 "parse error at 1:20 near 'OR': expected AND", 1, 20);
-    parse_fails("SELECT CASE a END", SDB_ERR_PARSE,
-                "parse error at 1:15 near 'END': expected WHEN", 1, 15);
+    parse_fails("SELECT CASE a END", SDB_ERR_PARSE, "parse error at 1:15 near 'END': expected WHEN",
+                1, 15);
     parse_fails("SELECT CASE WHEN a THEN b", SDB_ERR_PARSE,
                 "parse error at 1:26 near end of input: expected END", 1, 26);
     parse_fails("SELECT CAST(a AS blob)", SDB_ERR_PARSE,
@@ -679,8 +678,8 @@ Test(parser, error_more_clause_shapes)
                 "MINUTE, HOUR, DAY, WEEK...)",
                 1, 18);
     parse_fails("SELECT INTERVAL x", SDB_ERR_PARSE,
-                "parse error at 1:17 near 'x': expected an interval string such as '5 minutes'",
-                1, 17);
+                "parse error at 1:17 near 'x': expected an interval string such as '5 minutes'", 1,
+                17);
     parse_fails("SELECT INTERVAL 9223372036854775807 HOUR", SDB_ERR_PARSE,
                 "parse error at 1:17 near '9223372036854775807': interval out of range", 1, 17);
     parse_fails("SELECT INTERVAL 99999999999999999999 HOUR", SDB_ERR_PARSE,
@@ -844,15 +843,16 @@ Test(printer, dashboard_queries_round_trip)
 
 Test(printer, dashboard_canonical_forms)
 {
-    canonical_is(dashboard[0],
-                 "SELECT model, p99(duration_ms) AS p99, count(*) FROM spans WHERE time >= now() - "
-                 "INTERVAL '1 day' AND span_kind = 'llm' GROUP BY model ORDER BY p99 DESC LIMIT 10");
+    canonical_is(
+        dashboard[0],
+        "SELECT model, p99(duration_ms) AS p99, count(*) FROM spans WHERE time >= now() - "
+        "INTERVAL '1 day' AND span_kind = 'llm' GROUP BY model ORDER BY p99 DESC LIMIT 10");
     canonical_is(dashboard[1],
                  "SELECT time_bucket(INTERVAL '1 hour', time) AS hour, count_if(status = 'error') "
                  "* 1.0 / count(*) AS error_rate FROM spans GROUP BY 1 ORDER BY 1");
     canonical_is(dashboard[2], dashboard[2]);
     canonical_is("select  COUNT( * )  from   SPANS  where   A=1", "SELECT count(*) FROM spans "
-                                                                "WHERE a = 1");
+                                                                  "WHERE a = 1");
 }
 
 Test(printer, hand_built_tree_too_deep_is_limit)
@@ -912,12 +912,22 @@ Test(functions, suggestions_pick_nearest)
     static const struct {
         const char *typo, *want;
     } cases[] = {
-        {"p98", "p99"},      {"p91", "p90"},          {"p94", "p95"},
-        {"p9999", "p999"},   {"cuont", "count"},      {"COUNTIF", "count_if"},
-        {"avgg", "avg"},     {"quantil", "quantile"}, {"time_buckt", "time_bucket"},
-        {"datetrunc", "date_trunc"}, {"approx_distinct_count", NULL},
-        {"coalese", "coalesce"}, {"xyz", NULL},       {"median", NULL},
-        {"len", NULL},       {"lenght", "length"},
+        {"p98", "p99"},
+        {"p91", "p90"},
+        {"p94", "p95"},
+        {"p9999", "p999"},
+        {"cuont", "count"},
+        {"COUNTIF", "count_if"},
+        {"avgg", "avg"},
+        {"quantil", "quantile"},
+        {"time_buckt", "time_bucket"},
+        {"datetrunc", "date_trunc"},
+        {"approx_distinct_count", NULL},
+        {"coalese", "coalesce"},
+        {"xyz", NULL},
+        {"median", NULL},
+        {"len", NULL},
+        {"lenght", "length"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *got = sdb_func_suggest(cases[i].typo, strlen(cases[i].typo));
@@ -955,9 +965,9 @@ static void resolve_fails(const char *sql, const char *msg)
 
 Test(functions, resolve_checks_arity_star_and_distinct)
 {
-    static const char *const good[] = {"count(*)", "count(x)", "count(DISTINCT x)", "now()",
-                                       "coalesce(a, b, c, d)", "round(x)", "round(x, 2)",
-                                       "quantile(x, 0.5)", "P99(x)"};
+    static const char *const good[] = {
+        "count(*)", "count(x)",    "count(DISTINCT x)", "now()", "coalesce(a, b, c, d)",
+        "round(x)", "round(x, 2)", "quantile(x, 0.5)",  "P99(x)"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         sdb_arena *a = sdb_arena_create(0);
         sdb_expr *e;
