@@ -56,9 +56,7 @@ sdb_rc sdb_ast_fix_depth(sdb_expr *e, sdb_err *err)
     unsigned d = 0;
     switch (e->kind) {
     case SDB_EXPR_UNARY: d = child_depth(e->v.unary.arg); break;
-    case SDB_EXPR_BINARY:
-        d = max2(child_depth(e->v.bin.left), child_depth(e->v.bin.right));
-        break;
+    case SDB_EXPR_BINARY: d = max2(child_depth(e->v.bin.left), child_depth(e->v.bin.right)); break;
     case SDB_EXPR_IN:
         d = max2(child_depth(e->v.in.arg), list_depth(e->v.in.list, e->v.in.nlist));
         break;
@@ -67,9 +65,7 @@ sdb_rc sdb_ast_fix_depth(sdb_expr *e, sdb_err *err)
                  max2(child_depth(e->v.between.lo), child_depth(e->v.between.hi)));
         break;
     case SDB_EXPR_IS_NULL: d = child_depth(e->v.is_null.arg); break;
-    case SDB_EXPR_LIKE:
-        d = max2(child_depth(e->v.like.arg), child_depth(e->v.like.pattern));
-        break;
+    case SDB_EXPR_LIKE: d = max2(child_depth(e->v.like.arg), child_depth(e->v.like.pattern)); break;
     case SDB_EXPR_CASE:
         d = max2(child_depth(e->v.cas.operand), child_depth(e->v.cas.els));
         d = max2(d, list_depth(e->v.cas.whens, e->v.cas.nwhen));
@@ -80,9 +76,8 @@ sdb_rc sdb_ast_fix_depth(sdb_expr *e, sdb_err *err)
     default: break;
     }
     if (d + 1 > SDB_AST_MAX_DEPTH)
-        return SDB_FAIL(err, SDB_ERR_LIMIT,
-                        "expression at %u:%u is nested deeper than %d levels", e->pos.line,
-                        e->pos.col, SDB_AST_MAX_DEPTH);
+        return SDB_FAIL(err, SDB_ERR_LIMIT, "expression at %u:%u is nested deeper than %d levels",
+                        e->pos.line, e->pos.col, SDB_AST_MAX_DEPTH);
     e->depth = (uint16_t)(d + 1);
     return SDB_OK;
 }
@@ -97,8 +92,8 @@ sdb_expr *sdb_ast_unary(sdb_arena *a, sdb_unop op, sdb_expr *arg, sdb_pos pos, s
     return sdb_ast_fix_depth(e, err) == SDB_OK ? e : NULL;
 }
 
-sdb_expr *sdb_ast_binary(sdb_arena *a, sdb_binop op, sdb_expr *left, sdb_expr *right,
-                         sdb_pos pos, sdb_err *err)
+sdb_expr *sdb_ast_binary(sdb_arena *a, sdb_binop op, sdb_expr *left, sdb_expr *right, sdb_pos pos,
+                         sdb_err *err)
 {
     sdb_expr *e = sdb_ast_node(a, SDB_EXPR_BINARY, pos, err);
     if (e == NULL)
@@ -263,9 +258,7 @@ static sdb_rc print_inner(printer *p, const sdb_expr *e, unsigned depth)
     switch (e->kind) {
     case SDB_EXPR_NULL: return put(p, "NULL");
     case SDB_EXPR_BOOL: return put(p, e->v.b ? "TRUE" : "FALSE");
-    case SDB_EXPR_INT:
-        snprintf(tmp, sizeof tmp, "%lld", (long long)e->v.i);
-        return put(p, tmp);
+    case SDB_EXPR_INT: snprintf(tmp, sizeof tmp, "%lld", (long long)e->v.i); return put(p, tmp);
     case SDB_EXPR_FLOAT: return put_float(p, e->v.f);
     case SDB_EXPR_STRING: return put_string(p, e->v.str.s, e->v.str.len);
     case SDB_EXPR_TIMESTAMP:
@@ -289,7 +282,8 @@ static sdb_rc print_inner(printer *p, const sdb_expr *e, unsigned depth)
         SDB_TRY(put(p, "-"));
         /* "--" would start a comment, so a negated negation gets parentheses; so does a
          * negated number, which would otherwise read back as a negative literal */
-        if ((e->v.unary.arg->kind == SDB_EXPR_UNARY && e->v.unary.arg->v.unary.op == SDB_UNOP_NEG) ||
+        if ((e->v.unary.arg->kind == SDB_EXPR_UNARY &&
+             e->v.unary.arg->v.unary.op == SDB_UNOP_NEG) ||
             e->v.unary.arg->kind == SDB_EXPR_INT || e->v.unary.arg->kind == SDB_EXPR_FLOAT)
             return print_expr(p, e->v.unary.arg, PREC_ATOM + 1, depth);
         return print_expr(p, e->v.unary.arg, PREC_NEG, depth);
@@ -438,12 +432,10 @@ sdb_rc sdb_ast_print_stmt(const sdb_stmt *s, sdb_buf *out, sdb_err *err)
         SDB_TRY(put(&p, s->v.explain.analyze ? "EXPLAIN ANALYZE " : "EXPLAIN "));
         return print_select(&p, s->v.explain.select);
     case SDB_STMT_SHOW_TABLES: return put(&p, "SHOW TABLES");
-    case SDB_STMT_DESCRIBE:
-        SDB_TRY(put(&p, "DESCRIBE "));
-        return put_ident(&p, s->v.table.name);
+    case SDB_STMT_DESCRIBE: SDB_TRY(put(&p, "DESCRIBE ")); return put_ident(&p, s->v.table.name);
     case SDB_STMT_CREATE_TABLE:
-        SDB_TRY(put(&p, s->v.create.if_not_exists ? "CREATE TABLE IF NOT EXISTS "
-                                                   : "CREATE TABLE "));
+        SDB_TRY(
+            put(&p, s->v.create.if_not_exists ? "CREATE TABLE IF NOT EXISTS " : "CREATE TABLE "));
         SDB_TRY(put_ident(&p, s->v.create.name));
         SDB_TRY(put(&p, " ("));
         for (uint32_t i = 0; i < s->v.create.ncols; i++) {

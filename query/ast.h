@@ -27,24 +27,24 @@
 #define SDB_AST_MAX_DEPTH 256
 
 typedef enum sdb_expr_kind {
-    SDB_EXPR_NULL = 1,   /* NULL */
-    SDB_EXPR_BOOL,       /* TRUE / FALSE: v.b */
-    SDB_EXPR_INT,        /* integer literal: v.i */
-    SDB_EXPR_FLOAT,      /* float literal: v.f */
-    SDB_EXPR_STRING,     /* string literal: v.str */
-    SDB_EXPR_TIMESTAMP,  /* TIMESTAMP '...': v.i ns since the epoch */
-    SDB_EXPR_INTERVAL,   /* INTERVAL '...' / INTERVAL n UNIT: v.i ns */
-    SDB_EXPR_COLUMN,     /* [table.]name: v.col */
-    SDB_EXPR_STAR,       /* '*' in a select list */
-    SDB_EXPR_UNARY,      /* -x, NOT x: v.unary */
-    SDB_EXPR_BINARY,     /* arithmetic, comparison, AND, OR: v.bin */
-    SDB_EXPR_IN,         /* x [NOT] IN (list): v.in */
-    SDB_EXPR_BETWEEN,    /* x [NOT] BETWEEN lo AND hi: v.between */
-    SDB_EXPR_IS_NULL,    /* x IS [NOT] NULL: v.is_null */
-    SDB_EXPR_LIKE,       /* x [NOT] LIKE|ILIKE pattern: v.like */
-    SDB_EXPR_CASE,       /* CASE [operand] WHEN.. THEN.. [ELSE..] END: v.cas */
-    SDB_EXPR_CAST,       /* CAST(x AS type), x::type: v.cast */
-    SDB_EXPR_FUNC,       /* name(args), count(*), count(DISTINCT x): v.func */
+    SDB_EXPR_NULL = 1,  /* NULL */
+    SDB_EXPR_BOOL,      /* TRUE / FALSE: v.b */
+    SDB_EXPR_INT,       /* integer literal: v.i */
+    SDB_EXPR_FLOAT,     /* float literal: v.f */
+    SDB_EXPR_STRING,    /* string literal: v.str */
+    SDB_EXPR_TIMESTAMP, /* TIMESTAMP '...': v.i ns since the epoch */
+    SDB_EXPR_INTERVAL,  /* INTERVAL '...' / INTERVAL n UNIT: v.i ns */
+    SDB_EXPR_COLUMN,    /* [table.]name: v.col */
+    SDB_EXPR_STAR,      /* '*' in a select list */
+    SDB_EXPR_UNARY,     /* -x, NOT x: v.unary */
+    SDB_EXPR_BINARY,    /* arithmetic, comparison, AND, OR: v.bin */
+    SDB_EXPR_IN,        /* x [NOT] IN (list): v.in */
+    SDB_EXPR_BETWEEN,   /* x [NOT] BETWEEN lo AND hi: v.between */
+    SDB_EXPR_IS_NULL,   /* x IS [NOT] NULL: v.is_null */
+    SDB_EXPR_LIKE,      /* x [NOT] LIKE|ILIKE pattern: v.like */
+    SDB_EXPR_CASE,      /* CASE [operand] WHEN.. THEN.. [ELSE..] END: v.cas */
+    SDB_EXPR_CAST,      /* CAST(x AS type), x::type: v.cast */
+    SDB_EXPR_FUNC,      /* name(args), count(*), count(DISTINCT x): v.func */
 } sdb_expr_kind;
 
 typedef enum sdb_unop {
@@ -81,10 +81,10 @@ struct sdb_expr {
     sdb_pos pos;        /* where the expression starts */
     uint16_t depth;     /* 1 for a leaf, 1 + the deepest child otherwise; <= SDB_AST_MAX_DEPTH */
     union {
-        bool b;       /* SDB_EXPR_BOOL */
-        int64_t i;    /* SDB_EXPR_INT, SDB_EXPR_TIMESTAMP, SDB_EXPR_INTERVAL */
-        double f;     /* SDB_EXPR_FLOAT: finite */
-        sdb_str str;  /* SDB_EXPR_STRING: decoded */
+        bool b;      /* SDB_EXPR_BOOL */
+        int64_t i;   /* SDB_EXPR_INT, SDB_EXPR_TIMESTAMP, SDB_EXPR_INTERVAL */
+        double f;    /* SDB_EXPR_FLOAT: finite */
+        sdb_str str; /* SDB_EXPR_STRING: decoded */
         struct {
             sdb_str table; /* qualifier, len 0 when absent */
             sdb_str name;  /* column name */
@@ -117,8 +117,8 @@ struct sdb_expr {
         struct {
             sdb_expr *arg;
             sdb_expr *pattern;
-            bool negated;     /* NOT LIKE */
-            bool icase;       /* ILIKE */
+            bool negated; /* NOT LIKE */
+            bool icase;   /* ILIKE */
         } like;
         struct {
             sdb_expr *operand; /* simple CASE x WHEN ...; NULL for searched CASE WHEN */
@@ -135,8 +135,8 @@ struct sdb_expr {
             sdb_str name;    /* lower case (or as quoted) */
             sdb_expr **args; /* nargs arguments; NULL when nargs == 0 */
             uint32_t nargs;
-            bool distinct;   /* f(DISTINCT x) */
-            bool star;       /* f(*): nargs == 0 */
+            bool distinct; /* f(DISTINCT x) */
+            bool star;     /* f(*): nargs == 0 */
         } func;
     } v;
 };
@@ -160,20 +160,20 @@ typedef struct sdb_order_item {
 } sdb_order_item;
 
 typedef struct sdb_select {
-    sdb_pos pos;                 /* the SELECT keyword */
-    sdb_select_item *items;      /* nitems >= 1 */
+    sdb_pos pos;            /* the SELECT keyword */
+    sdb_select_item *items; /* nitems >= 1 */
     uint32_t nitems;
-    sdb_str from;                /* table name; len 0 for SELECT without FROM */
-    sdb_pos from_pos;            /* where the table name is */
-    sdb_expr *where;             /* NULL when absent */
-    sdb_expr **group_by;         /* ngroup expressions (ordinals and aliases allowed) */
+    sdb_str from;        /* table name; len 0 for SELECT without FROM */
+    sdb_pos from_pos;    /* where the table name is */
+    sdb_expr *where;     /* NULL when absent */
+    sdb_expr **group_by; /* ngroup expressions (ordinals and aliases allowed) */
     uint32_t ngroup;
-    sdb_expr *having;            /* NULL when absent */
-    sdb_order_item *order_by;    /* norder items */
+    sdb_expr *having;         /* NULL when absent */
+    sdb_order_item *order_by; /* norder items */
     uint32_t norder;
-    bool has_limit;              /* LIMIT given */
-    int64_t limit;               /* >= 0 */
-    int64_t offset;              /* >= 0; 0 when absent */
+    bool has_limit; /* LIMIT given */
+    int64_t limit;  /* >= 0 */
+    int64_t offset; /* >= 0; 0 when absent */
 } sdb_select;
 
 typedef enum sdb_partition_by {
@@ -212,13 +212,13 @@ typedef struct sdb_stmt {
             sdb_pos pos;  /* where the name is */
         } table;
         struct {
-            sdb_str name;            /* table name */
-            sdb_pos name_pos;        /* where it is */
-            bool if_not_exists;      /* IF NOT EXISTS */
-            sdb_column_def *cols;    /* ncols >= 1 */
+            sdb_str name;         /* table name */
+            sdb_pos name_pos;     /* where it is */
+            bool if_not_exists;   /* IF NOT EXISTS */
+            sdb_column_def *cols; /* ncols >= 1 */
             uint32_t ncols;
             sdb_partition_by partition; /* PARTITION BY */
-            sdb_str *sort_key;       /* ORDER BY (cols): nsort names */
+            sdb_str *sort_key;          /* ORDER BY (cols): nsort names */
             uint32_t nsort;
         } create;
         struct {
@@ -234,8 +234,8 @@ typedef struct sdb_stmt {
  * children) when the depth would exceed SDB_AST_MAX_DEPTH (SDB_ERR_LIMIT). */
 sdb_expr *sdb_ast_leaf(sdb_arena *a, sdb_expr_kind kind, sdb_pos pos, sdb_err *err);
 sdb_expr *sdb_ast_unary(sdb_arena *a, sdb_unop op, sdb_expr *arg, sdb_pos pos, sdb_err *err);
-sdb_expr *sdb_ast_binary(sdb_arena *a, sdb_binop op, sdb_expr *left, sdb_expr *right,
-                         sdb_pos pos, sdb_err *err);
+sdb_expr *sdb_ast_binary(sdb_arena *a, sdb_binop op, sdb_expr *left, sdb_expr *right, sdb_pos pos,
+                         sdb_err *err);
 /* A node whose children the caller sets afterwards; call sdb_ast_fix_depth() once they are
  * in place. */
 sdb_expr *sdb_ast_node(sdb_arena *a, sdb_expr_kind kind, sdb_pos pos, sdb_err *err);

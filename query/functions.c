@@ -4,11 +4,12 @@
  * p99) rank by closeness. */
 #include "query/functions.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const sdb_func_info funcs[] = {
     /* aggregates */
-    {"count", SDB_FUNC_AGGREGATE, 0, 1, true, true},
+    {"count", SDB_FUNC_AGGREGATE, 1, 1, true, true}, /* or count(*) */
     {"sum", SDB_FUNC_AGGREGATE, 1, 1, false, false},
     {"avg", SDB_FUNC_AGGREGATE, 1, 1, false, false},
     {"min", SDB_FUNC_AGGREGATE, 1, 1, false, false},
@@ -132,8 +133,48 @@ sdb_rc sdb_func_unknown(const char *name, size_t len, sdb_pos pos, sdb_err *err)
     const char *s = sdb_func_suggest(name, len);
     int n = len > 64 ? 64 : (int)len;
     if (s != NULL)
-        return SDB_FAIL(err, SDB_ERR_SCHEMA, "unknown function '%.*s' at %u:%u (did you mean '%s'?)",
-                        n, name, pos.line, pos.col, s);
+        return SDB_FAIL(err, SDB_ERR_SCHEMA,
+                        "unknown function '%.*s' at %u:%u (did you mean '%s'?)", n, name, pos.line,
+                        pos.col, s);
     return SDB_FAIL(err, SDB_ERR_SCHEMA, "unknown function '%.*s' at %u:%u", n, name, pos.line,
                     pos.col);
+}
+
+static void describe_arity(const sdb_func_info *f, char *out, size_t cap)
+{
+    if (f->min_args == f->max_args)
+        snprintf(out, cap, "%u argument%s", (unsigned)f->min_args, f->min_args == 1 ? "" : "s");
+    else if (f->max_args == SDB_FUNC_VARIADIC)
+        snprintf(out, cap, "at least %u argument%s", (unsigned)f->min_args,
+                 f->min_args == 1 ? "" : "s");
+    else
+        snprintf(out, cap, "%u to %u arguments", (unsigned)f->min_args, (unsigned)f->max_args);
+}
+
+sdb_rc sdb_func_resolve(const char *name, size_t len, uint32_t nargs, bool star, bool distinct,
+                        sdb_pos pos, const sdb_func_info **out, sdb_err *err)
+{
+    const sdb_func_info *f = sdb_func_lookup(name, len);
+    char arity[48];
+    if (f == NULL)
+        return sdb_func_unknown(name, len, pos, err);
+    if (star && !f->star_ok)
+        return SDB_FAIL(err, SDB_ERR_SCHEMA, "function '%s' at %u:%u does not accept '*'", f->name,
+                        pos.line, pos.col);
+    if (distinct && !f->distinct_ok)
+        return SDB_FAIL(err, SDB_ERR_SCHEMA,
+                        "function '%s' at %u:%u does not accept DISTINCT (only count does)",
+                        f->name, pos.line, pos.col);
+    if (distinct && nargs != 1)
+        return SDB_FAIL(err, SDB_ERR_SCHEMA,
+                        "function '%s' at %u:%u takes exactly one argument with DISTINCT", f->name,
+                        pos.line, pos.col);
+    if (!star &&
+        (nargs < f->min_args || (f->max_args != SDB_FUNC_VARIADIC && nargs > f->max_args))) {
+        describe_arity(f, arity, sizeof arity);
+        return SDB_FAIL(err, SDB_ERR_SCHEMA, "function '%s' at %u:%u takes %s, got %u", f->name,
+                        pos.line, pos.col, arity, (unsigned)nargs);
+    }
+    *out = f;
+    return SDB_OK;
 }

@@ -18,12 +18,12 @@ typedef enum sdb_func_kind {
 } sdb_func_kind;
 
 typedef struct sdb_func_info {
-    const char *name;    /* lower case */
-    sdb_func_kind kind;  /* aggregate or scalar */
-    uint8_t min_args;    /* fewest arguments */
-    uint8_t max_args;    /* most arguments (SDB_FUNC_VARIADIC: no bound) */
-    bool star_ok;        /* f(*) allowed (count) */
-    bool distinct_ok;    /* f(DISTINCT x) allowed (count) */
+    const char *name;   /* lower case */
+    sdb_func_kind kind; /* aggregate or scalar */
+    uint8_t min_args;   /* fewest arguments (f(*) stands for all of them) */
+    uint8_t max_args;   /* most arguments (SDB_FUNC_VARIADIC: no bound) */
+    bool star_ok;       /* f(*) allowed (count) */
+    bool distinct_ok;   /* f(DISTINCT x) allowed (count) */
 } sdb_func_info;
 
 #define SDB_FUNC_VARIADIC 255
@@ -43,5 +43,12 @@ const sdb_func_info *sdb_func_at(size_t i);
 /* Fill err with SDB_ERR_SCHEMA "unknown function 'NAME' at L:C (did you mean 'X'?)" (the
  * suggestion only when there is one) and return SDB_ERR_SCHEMA. */
 sdb_rc sdb_func_unknown(const char *name, size_t len, sdb_pos pos, sdb_err *err);
+
+/* Check a call against the table: the name must be known (else the sdb_func_unknown()
+ * error), the argument count within range, '*' only where star_ok (count(*)) and DISTINCT only
+ * where distinct_ok. On success *out is the entry. Fails with SDB_ERR_SCHEMA naming the
+ * function and pos, e.g. "function 'quantile' at 1:8 takes 2 arguments, got 1". */
+sdb_rc sdb_func_resolve(const char *name, size_t len, uint32_t nargs, bool star, bool distinct,
+                        sdb_pos pos, const sdb_func_info **out, sdb_err *err);
 
 #endif

@@ -6,10 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const kw_names[SDB_KW__COUNT] = {
-    [SDB_KW_NONE] = "",
+static const char *const kw_names[SDB_KW__COUNT] = {[SDB_KW_NONE] = "",
 #define KW_NAME_(k) [SDB_KW_##k] = #k,
-    SDB_KEYWORDS(KW_NAME_)
+                                                    SDB_KEYWORDS(KW_NAME_)
 #undef KW_NAME_
 };
 
@@ -77,8 +76,8 @@ sdb_rc sdb_lexer_init(sdb_lexer *lx, const char *src, size_t len, sdb_err *err)
     lx->col = 1;
     if (len > SDB_SQL_MAX_LEN) {
         lx->len = 0;
-        return SDB_FAIL(err, SDB_ERR_LIMIT, "query of %zu bytes exceeds the limit of %u bytes",
-                        len, SDB_SQL_MAX_LEN);
+        return SDB_FAIL(err, SDB_ERR_LIMIT, "query of %zu bytes exceeds the limit of %u bytes", len,
+                        SDB_SQL_MAX_LEN);
     }
     return SDB_OK;
 }

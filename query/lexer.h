@@ -34,8 +34,8 @@ typedef enum sdb_tok_kind {
     SDB_TOK_MINUS,
     SDB_TOK_SLASH,
     SDB_TOK_PERCENT,
-    SDB_TOK_EQ,     /* = (also ==) */
-    SDB_TOK_NE,     /* != or <> */
+    SDB_TOK_EQ, /* = (also ==) */
+    SDB_TOK_NE, /* != or <> */
     SDB_TOK_LT,
     SDB_TOK_LE,
     SDB_TOK_GT,
@@ -44,6 +44,7 @@ typedef enum sdb_tok_kind {
 } sdb_tok_kind;
 
 /* Reserved keywords: these cannot be column or table names unless quoted. */
+/* clang-format off */
 #define SDB_KEYWORDS(X)                                                                        \
     X(AND) X(AS) X(ASC) X(BETWEEN) X(BY) X(CASE) X(CAST) X(CREATE) X(DESC) X(DESCRIBE)        \
     X(DISTINCT) X(DROP) X(ELSE) X(END) X(EXPLAIN) X(FALSE) X(FROM) X(GROUP) X(HAVING) X(ILIKE) \
@@ -57,6 +58,7 @@ typedef enum sdb_kw {
 #undef SDB_KW_ENUM_
     SDB_KW__COUNT
 } sdb_kw;
+/* clang-format on */
 
 /* A place in the query text. */
 typedef struct sdb_pos {

@@ -14,13 +14,13 @@
 #include "storage/common/timefmt.h"
 
 typedef struct parser {
-    sdb_lexer lx;     /* token source */
-    sdb_arena *a;     /* where every node goes */
-    sdb_err *err;     /* caller's error record */
-    sdb_pos err_pos;  /* position of the first error, 0:0 until one happens */
-    sdb_token cur;    /* current token */
-    sdb_token nxt;    /* one token of lookahead */
-    unsigned depth;   /* recursion depth of the rules */
+    sdb_lexer lx;    /* token source */
+    sdb_arena *a;    /* where every node goes */
+    sdb_err *err;    /* caller's error record */
+    sdb_pos err_pos; /* position of the first error, 0:0 until one happens */
+    sdb_token cur;   /* current token */
+    sdb_token nxt;   /* one token of lookahead */
+    unsigned depth;  /* recursion depth of the rules */
 } parser;
 
 static sdb_rc parse_expr(parser *p, sdb_expr **out);
@@ -39,8 +39,8 @@ static sdb_rc fail_at(parser *p, sdb_rc code, const sdb_token *t, const char *fm
     va_end(ap);
     sdb_token_describe(&p->lx, t, near, sizeof near);
     p->err_pos = t->pos;
-    return SDB_FAIL(p->err, code, "parse error at %u:%u near %s: %s", t->pos.line, t->pos.col,
-                    near, why);
+    return SDB_FAIL(p->err, code, "parse error at %u:%u near %s: %s", t->pos.line, t->pos.col, near,
+                    why);
 }
 
 static sdb_rc expected(parser *p, const char *what)
@@ -282,8 +282,7 @@ static sdb_rc mk_unary(parser *p, sdb_unop op, sdb_expr *arg, sdb_pos pos, sdb_e
 
 /* ---- literals ------------------------------------------------------------------------- */
 
-static sdb_rc int_literal(parser *p, const sdb_token *t, bool negative, sdb_pos pos,
-                          sdb_expr **out)
+static sdb_rc int_literal(parser *p, const sdb_token *t, bool negative, sdb_pos pos, sdb_expr **out)
 {
     const char *s = tok_text(p, t);
     uint64_t v = 0, limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
@@ -491,8 +490,8 @@ static sdb_rc parse_primary(parser *p, sdb_expr **out)
         SDB_TRY(next(p));
         SDB_TRY(parse_expr(p, out));
         if (p->cur.kind != SDB_TOK_RPAREN)
-            return fail_at(p, SDB_ERR_PARSE, &p->cur,
-                           "expected ')' to close the '(' at %u:%u", t.pos.line, t.pos.col);
+            return fail_at(p, SDB_ERR_PARSE, &p->cur, "expected ')' to close the '(' at %u:%u",
+                           t.pos.line, t.pos.col);
         return next(p);
     case SDB_TOK_IDENT:
     case SDB_TOK_QIDENT:
@@ -830,6 +829,8 @@ static sdb_rc parse_select(parser *p, sdb_select **out)
         return nomem(p);
     s->pos = p->cur.pos;
     SDB_TRY(next(p));
+    if (is_kw(&p->cur, SDB_KW_DISTINCT))
+        return fail_at(p, SDB_ERR_PARSE, &p->cur, "SELECT DISTINCT is not supported; use GROUP BY");
     for (;;) {
         void *v = s->items;
         SDB_TRY(grow(p, &v, s->nitems, &cap, sizeof *s->items));
@@ -970,8 +971,8 @@ static sdb_rc parse_create(parser *p, sdb_stmt *st)
             void *v = st->v.create.sort_key;
             SDB_TRY(grow(p, &v, st->v.create.nsort, &scap, sizeof *st->v.create.sort_key));
             st->v.create.sort_key = v;
-            SDB_TRY(parse_name(p, "a column name", &st->v.create.sort_key[st->v.create.nsort++],
-                               NULL));
+            SDB_TRY(
+                parse_name(p, "a column name", &st->v.create.sort_key[st->v.create.nsort++], NULL));
             if (p->cur.kind != SDB_TOK_COMMA)
                 break;
             SDB_TRY(next(p));
@@ -992,9 +993,7 @@ static sdb_rc parse_stmt(parser *p, sdb_stmt **out)
     if (p->cur.kind != SDB_TOK_KEYWORD)
         goto unknown;
     switch (p->cur.kw) {
-    case SDB_KW_SELECT:
-        st->kind = SDB_STMT_SELECT;
-        return parse_select(p, &st->v.select);
+    case SDB_KW_SELECT: st->kind = SDB_STMT_SELECT; return parse_select(p, &st->v.select);
     case SDB_KW_EXPLAIN:
         st->kind = SDB_STMT_EXPLAIN;
         SDB_TRY(next(p));
@@ -1016,9 +1015,7 @@ static sdb_rc parse_stmt(parser *p, sdb_stmt **out)
         st->kind = SDB_STMT_DESCRIBE;
         SDB_TRY(next(p));
         return parse_name(p, "a table name", &st->v.table.name, &st->v.table.pos);
-    case SDB_KW_CREATE:
-        st->kind = SDB_STMT_CREATE_TABLE;
-        return parse_create(p, st);
+    case SDB_KW_CREATE: st->kind = SDB_STMT_CREATE_TABLE; return parse_create(p, st);
     case SDB_KW_DROP:
         st->kind = SDB_STMT_DROP_TABLE;
         SDB_TRY(next(p));
@@ -1083,8 +1080,8 @@ sdb_rc sdb_parse(sdb_arena *a, const char *sql, size_t len, sdb_stmt **out, sdb_
     return done(&p, rc, err_pos);
 }
 
-sdb_rc sdb_parse_expr(sdb_arena *a, const char *sql, size_t len, sdb_expr **out,
-                      sdb_pos *err_pos, sdb_err *err)
+sdb_rc sdb_parse_expr(sdb_arena *a, const char *sql, size_t len, sdb_expr **out, sdb_pos *err_pos,
+                      sdb_err *err)
 {
     parser p;
     sdb_expr *e = NULL;

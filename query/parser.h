@@ -48,7 +48,7 @@ sdb_rc sdb_parse(sdb_arena *a, const char *sql, size_t len, sdb_stmt **out, sdb_
                  sdb_err *err);
 
 /* Parse a lone expression (all of sql, an optional trailing ';' allowed), same rules. */
-sdb_rc sdb_parse_expr(sdb_arena *a, const char *sql, size_t len, sdb_expr **out,
-                      sdb_pos *err_pos, sdb_err *err);
+sdb_rc sdb_parse_expr(sdb_arena *a, const char *sql, size_t len, sdb_expr **out, sdb_pos *err_pos,
+                      sdb_err *err);
 
 #endif

@@ -85,8 +85,8 @@ sdb_rc sdb_time_from_civil(const sdb_civil *c, int64_t *ns, sdb_err *err)
     if (c->nsec < 0 || c->nsec > 999999999)
         return SDB_FAIL(err, SDB_ERR_PARSE, "nanosecond %d out of range", (int)c->nsec);
     /* |secs| < 2^39 for years 0..9999: no overflow before the scaling below */
-    secs = days_from_civil(c->year, c->month, c->day) * 86400 + c->hour * 3600 + c->min * 60 +
-           c->sec;
+    secs =
+        days_from_civil(c->year, c->month, c->day) * 86400 + c->hour * 3600 + c->min * 60 + c->sec;
     sub = c->nsec;
     if (secs < 0 && sub > 0) {
         /* borrow a second so that the earliest instants do not overflow on the way */
@@ -214,8 +214,8 @@ size_t sdb_time_format(int64_t ns, char out[SDB_TIME_FMT_MAX])
     sdb_civil c;
     int n;
     sdb_time_to_civil(ns, &c);
-    n = snprintf(out, SDB_TIME_FMT_MAX, "%04d-%02d-%02dT%02d:%02d:%02d", (int)c.year,
-                 (int)c.month, (int)c.day, (int)c.hour, (int)c.min, (int)c.sec);
+    n = snprintf(out, SDB_TIME_FMT_MAX, "%04d-%02d-%02dT%02d:%02d:%02d", (int)c.year, (int)c.month,
+                 (int)c.day, (int)c.hour, (int)c.min, (int)c.sec);
     if (c.nsec != 0) {
         int32_t f = c.nsec;
         int nd = 9;
@@ -287,7 +287,7 @@ bool sdb_interval_unit(const char *s, size_t len, int64_t *unit_ns)
 bool sdb_interval_unit_is_calendar(const char *s, size_t len)
 {
     static const char *const cal[] = {"mon", "mons", "month", "months", "y",
-                                      "yr", "yrs", "year", "years"};
+                                      "yr",  "yrs",  "year",  "years"};
     for (size_t i = 0; i < sizeof cal / sizeof cal[0]; i++)
         if (name_eq(s, len, cal[i]))
             return true;

@@ -15,8 +15,7 @@
 
 static void die(const char *what, const char *a, size_t na, const char *b, size_t nb)
 {
-    fprintf(stderr, "fuzz_sql: %s\n  first:  %.*s\n  second: %.*s\n", what, (int)na, a, (int)nb,
-            b);
+    fprintf(stderr, "fuzz_sql: %s\n  first:  %.*s\n  second: %.*s\n", what, (int)na, a, (int)nb, b);
     abort();
 }
 

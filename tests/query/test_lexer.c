@@ -42,8 +42,8 @@ Test(lexer, select_statement_yields_expected_kinds)
 {
     lexed *l = lex_all("SELECT model, count(*) FROM spans WHERE x >= 1.5;");
     static const sdb_tok_kind want[] = {
-        SDB_TOK_KEYWORD, SDB_TOK_IDENT, SDB_TOK_COMMA,   SDB_TOK_IDENT,   SDB_TOK_LPAREN,
-        SDB_TOK_STAR,    SDB_TOK_RPAREN, SDB_TOK_KEYWORD, SDB_TOK_IDENT,  SDB_TOK_KEYWORD,
+        SDB_TOK_KEYWORD, SDB_TOK_IDENT,  SDB_TOK_COMMA,   SDB_TOK_IDENT, SDB_TOK_LPAREN,
+        SDB_TOK_STAR,    SDB_TOK_RPAREN, SDB_TOK_KEYWORD, SDB_TOK_IDENT, SDB_TOK_KEYWORD,
         SDB_TOK_IDENT,   SDB_TOK_GE,     SDB_TOK_FLOAT,   SDB_TOK_SEMI,
     };
     cr_assert_eq(l->rc, SDB_OK);
@@ -121,10 +121,10 @@ Test(lexer, operators_all_spellings)
 {
     lexed *l = lex_all("= == != <> < <= > >= + - * / % :: . ( ) , ;");
     static const sdb_tok_kind want[] = {
-        SDB_TOK_EQ,   SDB_TOK_EQ,    SDB_TOK_NE,      SDB_TOK_NE,     SDB_TOK_LT,
-        SDB_TOK_LE,   SDB_TOK_GT,    SDB_TOK_GE,      SDB_TOK_PLUS,   SDB_TOK_MINUS,
-        SDB_TOK_STAR, SDB_TOK_SLASH, SDB_TOK_PERCENT, SDB_TOK_DCOLON, SDB_TOK_DOT,
-        SDB_TOK_LPAREN, SDB_TOK_RPAREN, SDB_TOK_COMMA, SDB_TOK_SEMI,
+        SDB_TOK_EQ,     SDB_TOK_EQ,     SDB_TOK_NE,      SDB_TOK_NE,     SDB_TOK_LT,
+        SDB_TOK_LE,     SDB_TOK_GT,     SDB_TOK_GE,      SDB_TOK_PLUS,   SDB_TOK_MINUS,
+        SDB_TOK_STAR,   SDB_TOK_SLASH,  SDB_TOK_PERCENT, SDB_TOK_DCOLON, SDB_TOK_DOT,
+        SDB_TOK_LPAREN, SDB_TOK_RPAREN, SDB_TOK_COMMA,   SDB_TOK_SEMI,
     };
     cr_assert_eq(l->rc, SDB_OK);
     cr_assert_eq(l->n, (int)(sizeof want / sizeof want[0]));
@@ -240,4 +240,15 @@ Test(lexer, describe_truncates_long_tokens_at_char_boundary)
     t.kind = SDB_TOK_EOF;
     sdb_token_describe(&lx, &t, out, sizeof out);
     cr_assert_str_eq(out, "end of input");
+}
+
+Test(lexer, kind_names_cover_every_kind)
+{
+    for (int k = SDB_TOK_EOF; k <= SDB_TOK_DCOLON; k++) {
+        const char *n = sdb_tok_kind_name((sdb_tok_kind)k);
+        cr_assert(n != NULL && strcmp(n, "token") != 0, "kind %d", k);
+    }
+    cr_assert_str_eq(sdb_tok_kind_name(SDB_TOK_EOF), "end of input");
+    cr_assert_str_eq(sdb_tok_kind_name((sdb_tok_kind)999), "token");
+    cr_assert_str_eq(sdb_keyword_name((sdb_kw)999), "?");
 }

@@ -100,8 +100,7 @@ static void expr_canonical_is(const char *sql, const char *want)
     free(got);
 }
 
-static void parse_fails(const char *sql, sdb_rc code, const char *msg, uint32_t line,
-                        uint32_t col)
+static void parse_fails(const char *sql, sdb_rc code, const char *msg, uint32_t line, uint32_t col)
 {
     sdb_stmt *st = NULL;
     sdb_err err;
@@ -490,8 +489,8 @@ Test(parser, error_bad_numbers)
                 1, 9);
     parse_fails("SELECT 1e999", SDB_ERR_PARSE,
                 "parse error at 1:8 near '1e999': number out of range", 1, 8);
-    parse_fails("SELECT 12abc", SDB_ERR_PARSE,
-                "parse error at 1:8 near '12abc': malformed number", 1, 8);
+    parse_fails("SELECT 12abc", SDB_ERR_PARSE, "parse error at 1:8 near '12abc': malformed number",
+                1, 8);
     parse_fails("SELECT a FROM t LIMIT -1", SDB_ERR_PARSE,
                 "parse error at 1:23 near '-': expected a row count after LIMIT", 1, 23);
 }
@@ -505,8 +504,8 @@ Test(parser, error_unknown_token)
 Test(parser, error_unbalanced_parentheses)
 {
     parse_fails("SELECT count(*) FROM t WHERE (a = 1 OR b = 2", SDB_ERR_PARSE,
-                "parse error at 1:45 near end of input: expected ')' to close the '(' at 1:30",
-                1, 45);
+                "parse error at 1:45 near end of input: expected ')' to close the '(' at 1:30", 1,
+                45);
     parse_fails("SELECT a) FROM t", SDB_ERR_PARSE,
                 "parse error at 1:9 near ')': unbalanced parentheses: ')' without '('", 1, 9);
     parse_fails("SELECT a FROM t WHERE b = 1)", SDB_ERR_PARSE,
@@ -594,6 +593,10 @@ Test(parser, error_statement_and_clause_shapes)
                 1, 1);
     parse_fails("SELECT FROM t", SDB_ERR_PARSE,
                 "parse error at 1:8 near 'FROM': expected an expression", 1, 8);
+    parse_fails("SELECT DISTINCT a FROM t", SDB_ERR_PARSE,
+                "parse error at 1:8 near 'DISTINCT': SELECT DISTINCT is not supported; use GROUP "
+                "BY",
+                1, 8);
     parse_fails("SELECT a, FROM t", SDB_ERR_PARSE,
                 "parse error at 1:11 near 'FROM': expected an expression", 1, 11);
     parse_fails("SELECT a FROM select", SDB_ERR_PARSE,
@@ -608,8 +611,8 @@ Test(parser, error_statement_and_clause_shapes)
                 "parse error at 1:13 near '1': expected NULL or NOT NULL after IS", 1, 13);
     parse_fails("SELECT a BETWEEN 1 OR 2", SDB_ERR_PARSE,
                 "parse error at 1:20 near 'OR': expected AND", 1, 20);
-    parse_fails("SELECT CASE a END", SDB_ERR_PARSE,
-                "parse error at 1:15 near 'END': expected WHEN", 1, 15);
+    parse_fails("SELECT CASE a END", SDB_ERR_PARSE, "parse error at 1:15 near 'END': expected WHEN",
+                1, 15);
     parse_fails("SELECT CASE WHEN a THEN b", SDB_ERR_PARSE,
                 "parse error at 1:26 near end of input: expected END", 1, 26);
     parse_fails("SELECT CAST(a AS blob)", SDB_ERR_PARSE,
@@ -650,6 +653,79 @@ Test(parser, error_literal_contents)
                 "parse error at 1:18 near '5': expected a timestamp string such as '2026-01-01 "
                 "00:00:00'",
                 1, 18);
+}
+
+Test(parser, error_more_clause_shapes)
+{
+    parse_fails("SELECT CAST(a AS int", SDB_ERR_PARSE,
+                "parse error at 1:21 near end of input: expected ')'", 1, 21);
+    parse_fails("SELECT CAST a", SDB_ERR_PARSE, "parse error at 1:13 near 'a': expected '('", 1,
+                13);
+    parse_fails("CREATE TABLE IF NOT x (a int)", SDB_ERR_PARSE,
+                "parse error at 1:21 near 'x': expected EXISTS after IF NOT", 1, 21);
+    parse_fails("CREATE TABLE t (a int b int)", SDB_ERR_PARSE,
+                "parse error at 1:23 near 'b': expected ',' or ')'", 1, 23);
+    parse_fails("CREATE TABLE t (a)", SDB_ERR_PARSE,
+                "parse error at 1:18 near ')': expected a type name", 1, 18);
+    parse_fails("CREATE TABLE t (a int) ORDER BY (a", SDB_ERR_PARSE,
+                "parse error at 1:35 near end of input: expected ')'", 1, 35);
+    parse_fails("CREATE t", SDB_ERR_PARSE, "parse error at 1:8 near 't': expected TABLE", 1, 8);
+    parse_fails("DROP t", SDB_ERR_PARSE, "parse error at 1:6 near 't': expected TABLE", 1, 6);
+    parse_fails("DESCRIBE", SDB_ERR_PARSE,
+                "parse error at 1:9 near end of input: expected a table name", 1, 9);
+    parse_fails("SELECT INTERVAL 5", SDB_ERR_PARSE,
+                "parse error at 1:18 near end of input: expected an interval unit (SECOND, "
+                "MINUTE, HOUR, DAY, WEEK...)",
+                1, 18);
+    parse_fails("SELECT INTERVAL x", SDB_ERR_PARSE,
+                "parse error at 1:17 near 'x': expected an interval string such as '5 minutes'", 1,
+                17);
+    parse_fails("SELECT INTERVAL 9223372036854775807 HOUR", SDB_ERR_PARSE,
+                "parse error at 1:17 near '9223372036854775807': interval out of range", 1, 17);
+    parse_fails("SELECT INTERVAL 99999999999999999999 HOUR", SDB_ERR_PARSE,
+                "parse error at 1:17 near '99999999999999999999': interval out of range", 1, 17);
+    parse_fails("SELECT INTERVAL '2' months", SDB_ERR_PARSE,
+                "parse error at 1:17 near ''2'': invalid interval '2 months': months and years "
+                "have no fixed length; use days",
+                1, 17);
+    parse_fails("SELECT a.select FROM t", SDB_ERR_PARSE,
+                "parse error at 1:10 near 'select': expected a column name after '.' (SELECT is "
+                "a reserved word: quote it as \"SELECT\")",
+                1, 10);
+    parse_fails("SELECT a AS FROM t", SDB_ERR_PARSE,
+                "parse error at 1:13 near 'FROM': expected an alias after AS (FROM is a reserved "
+                "word: quote it as \"FROM\")",
+                1, 13);
+}
+
+Test(parser, every_arena_budget_fails_cleanly_or_succeeds)
+{
+    const char *q = "SELECT model, p99(duration_ms) AS p, CASE WHEN a IN (1, 2, 3) THEN 'x' ELSE "
+                    "'y' END, CAST(b AS int) FROM spans WHERE time > now() - INTERVAL '1 day' AND "
+                    "c BETWEEN 1 AND 2 AND d LIKE 'x%' AND e IS NOT NULL GROUP BY 1, 2 HAVING "
+                    "count(*) > 1 ORDER BY p DESC LIMIT 5";
+    const char *c = "CREATE TABLE t (a int, b text, c float, d bool, e symbol) ORDER BY (a, b)";
+    for (int which = 0; which < 2; which++) {
+        const char *sql = which == 0 ? q : c;
+        sdb_arena *big = sdb_arena_create(0);
+        sdb_stmt *st;
+        sdb_err err;
+        size_t need;
+        cr_assert_eq(sdb_parse(big, sql, strlen(sql), &st, NULL, &err), SDB_OK);
+        need = sdb_arena_used(big);
+        sdb_arena_destroy(big);
+        for (size_t budget = 16; budget <= need + 16; budget += 16) {
+            sdb_arena *a = sdb_arena_create(budget);
+            sdb_pos pos;
+            sdb_rc rc = sdb_parse(a, sql, strlen(sql), &st, &pos, &err);
+            cr_assert(rc == SDB_OK || rc == SDB_ERR_LIMIT, "budget %zu: %s", budget, err.msg);
+            if (rc != SDB_OK)
+                cr_assert(strstr(err.msg, "memory limit") != NULL, "%s", err.msg);
+            else
+                cr_assert_geq(budget, need);
+            sdb_arena_destroy(a);
+        }
+    }
 }
 
 Test(parser, error_positions_on_later_lines)
@@ -767,15 +843,16 @@ Test(printer, dashboard_queries_round_trip)
 
 Test(printer, dashboard_canonical_forms)
 {
-    canonical_is(dashboard[0],
-                 "SELECT model, p99(duration_ms) AS p99, count(*) FROM spans WHERE time >= now() - "
-                 "INTERVAL '1 day' AND span_kind = 'llm' GROUP BY model ORDER BY p99 DESC LIMIT 10");
+    canonical_is(
+        dashboard[0],
+        "SELECT model, p99(duration_ms) AS p99, count(*) FROM spans WHERE time >= now() - "
+        "INTERVAL '1 day' AND span_kind = 'llm' GROUP BY model ORDER BY p99 DESC LIMIT 10");
     canonical_is(dashboard[1],
                  "SELECT time_bucket(INTERVAL '1 hour', time) AS hour, count_if(status = 'error') "
                  "* 1.0 / count(*) AS error_rate FROM spans GROUP BY 1 ORDER BY 1");
     canonical_is(dashboard[2], dashboard[2]);
     canonical_is("select  COUNT( * )  from   SPANS  where   A=1", "SELECT count(*) FROM spans "
-                                                                "WHERE a = 1");
+                                                                  "WHERE a = 1");
 }
 
 Test(printer, hand_built_tree_too_deep_is_limit)
@@ -835,12 +912,22 @@ Test(functions, suggestions_pick_nearest)
     static const struct {
         const char *typo, *want;
     } cases[] = {
-        {"p98", "p99"},      {"p91", "p90"},          {"p94", "p95"},
-        {"p9999", "p999"},   {"cuont", "count"},      {"COUNTIF", "count_if"},
-        {"avgg", "avg"},     {"quantil", "quantile"}, {"time_buckt", "time_bucket"},
-        {"datetrunc", "date_trunc"}, {"approx_distinct_count", NULL},
-        {"coalese", "coalesce"}, {"xyz", NULL},       {"median", NULL},
-        {"len", NULL},       {"lenght", "length"},
+        {"p98", "p99"},
+        {"p91", "p90"},
+        {"p94", "p95"},
+        {"p9999", "p999"},
+        {"cuont", "count"},
+        {"COUNTIF", "count_if"},
+        {"avgg", "avg"},
+        {"quantil", "quantile"},
+        {"time_buckt", "time_bucket"},
+        {"datetrunc", "date_trunc"},
+        {"approx_distinct_count", NULL},
+        {"coalese", "coalesce"},
+        {"xyz", NULL},
+        {"median", NULL},
+        {"len", NULL},
+        {"lenght", "length"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *got = sdb_func_suggest(cases[i].typo, strlen(cases[i].typo));
@@ -859,4 +946,50 @@ Test(functions, unknown_message_with_and_without_suggestion)
     cr_assert_str_eq(err.msg, "unknown function 'p98' at 1:8 (did you mean 'p99'?)");
     cr_assert_eq(sdb_func_unknown("frobnicate", 10, (sdb_pos){2, 3}, &err), SDB_ERR_SCHEMA);
     cr_assert_str_eq(err.msg, "unknown function 'frobnicate' at 2:3");
+}
+
+static void resolve_fails(const char *sql, const char *msg)
+{
+    sdb_arena *a = sdb_arena_create(0);
+    sdb_expr *e;
+    sdb_err err;
+    const sdb_func_info *f;
+    cr_assert_eq(sdb_parse_expr(a, sql, strlen(sql), &e, NULL, &err), SDB_OK, "%s", err.msg);
+    cr_assert_eq(e->kind, SDB_EXPR_FUNC);
+    cr_assert_eq(sdb_func_resolve(e->v.func.name.s, e->v.func.name.len, e->v.func.nargs,
+                                  e->v.func.star, e->v.func.distinct, e->pos, &f, &err),
+                 SDB_ERR_SCHEMA, "%s", sql);
+    cr_assert_str_eq(err.msg, msg);
+    sdb_arena_destroy(a);
+}
+
+Test(functions, resolve_checks_arity_star_and_distinct)
+{
+    static const char *const good[] = {
+        "count(*)", "count(x)",    "count(DISTINCT x)", "now()", "coalesce(a, b, c, d)",
+        "round(x)", "round(x, 2)", "quantile(x, 0.5)",  "P99(x)"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        sdb_arena *a = sdb_arena_create(0);
+        sdb_expr *e;
+        sdb_err err;
+        const sdb_func_info *f = NULL;
+        cr_assert_eq(sdb_parse_expr(a, good[i], strlen(good[i]), &e, NULL, &err), SDB_OK);
+        cr_assert_eq(sdb_func_resolve(e->v.func.name.s, e->v.func.name.len, e->v.func.nargs,
+                                      e->v.func.star, e->v.func.distinct, e->pos, &f, &err),
+                     SDB_OK, "%s: %s", good[i], err.msg);
+        cr_assert_not_null(f);
+        sdb_arena_destroy(a);
+    }
+    resolve_fails("p98(x)", "unknown function 'p98' at 1:1 (did you mean 'p99'?)");
+    resolve_fails("quantile(x)", "function 'quantile' at 1:1 takes 2 arguments, got 1");
+    resolve_fails("now(1)", "function 'now' at 1:1 takes 0 arguments, got 1");
+    resolve_fails("round(x, 1, 2)", "function 'round' at 1:1 takes 1 to 2 arguments, got 3");
+    resolve_fails("coalesce()", "function 'coalesce' at 1:1 takes at least 1 argument, got 0");
+    resolve_fails("sum(*)", "function 'sum' at 1:1 does not accept '*'");
+    resolve_fails("avg(DISTINCT x)",
+                  "function 'avg' at 1:1 does not accept DISTINCT (only count does)");
+    resolve_fails("count(DISTINCT x, y)",
+                  "function 'count' at 1:1 takes exactly one argument with DISTINCT");
+    resolve_fails("count(x, y)", "function 'count' at 1:1 takes 1 argument, got 2");
+    resolve_fails("count()", "function 'count' at 1:1 takes 1 argument, got 0");
 }

@@ -32,7 +32,7 @@ Test(timefmt, parse_rfc3339_variants_agree)
 {
     /* 2026-01-02T03:04:05Z = 1767312000 + 3h 4m 5s */
     int64_t want = INT64_C(1767312000) * SDB_NS_PER_SEC + 3 * SDB_NS_PER_HOUR + 4 * SDB_NS_PER_MIN +
-           5 * SDB_NS_PER_SEC;
+                   5 * SDB_NS_PER_SEC;
     cr_assert_eq(parse_ok("2026-01-02T03:04:05Z"), want);
     cr_assert_eq(parse_ok("2026-01-02T03:04:05"), want);
     cr_assert_eq(parse_ok("2026-01-02 03:04:05"), want);
@@ -178,10 +178,14 @@ Test(timefmt, interval_format_uses_largest_exact_unit)
         int64_t ns;
         const char *text;
     } cases[] = {
-        {5 * SDB_NS_PER_MIN, "5 minutes"},   {SDB_NS_PER_HOUR, "1 hour"},
-        {SDB_NS_PER_DAY * 7, "7 days"},      {1500 * SDB_NS_PER_MS, "1500 milliseconds"},
-        {0, "0 seconds"},                    {1, "1 nanosecond"},
-        {-90 * SDB_NS_PER_MIN, "-90 minutes"}, {INT64_MIN, "-9223372036854775808 nanoseconds"},
+        {5 * SDB_NS_PER_MIN, "5 minutes"},
+        {SDB_NS_PER_HOUR, "1 hour"},
+        {SDB_NS_PER_DAY * 7, "7 days"},
+        {1500 * SDB_NS_PER_MS, "1500 milliseconds"},
+        {0, "0 seconds"},
+        {1, "1 nanosecond"},
+        {-90 * SDB_NS_PER_MIN, "-90 minutes"},
+        {INT64_MIN, "-9223372036854775808 nanoseconds"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[SDB_INTERVAL_FMT_MAX];
