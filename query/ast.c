@@ -104,7 +104,7 @@ sdb_expr *sdb_ast_binary(sdb_arena *a, sdb_binop op, sdb_expr *left, sdb_expr *r
     return sdb_ast_fix_depth(e, err) == SDB_OK ? e : NULL;
 }
 
-sdb_rc sdb_ast_str(sdb_arena *a, const char *s, size_t n, sdb_str *out, sdb_err *err)
+sdb_rc sdb_ast_str(sdb_arena *a, const char *s, size_t n, sdb_text *out, sdb_err *err)
 {
     char *p = sdb_arena_strndup(a, s, n, err);
     if (p == NULL)
@@ -199,7 +199,7 @@ static sdb_rc put(printer *p, const char *s)
     return sdb_buf_append(p->out, s, strlen(s), p->err);
 }
 
-static sdb_rc put_ident(printer *p, sdb_str id)
+static sdb_rc put_ident(printer *p, sdb_text id)
 {
     if (sdb_ast_ident_is_bare(id.s, id.len))
         return sdb_buf_append(p->out, id.s, id.len, p->err);

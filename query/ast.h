@@ -69,10 +69,10 @@ typedef enum sdb_binop {
 } sdb_binop;
 
 /* A string from the arena: NUL-terminated, never containing NUL. */
-typedef struct sdb_str {
+typedef struct sdb_text {
     const char *s; /* arena-owned */
     uint32_t len;  /* bytes, NUL excluded */
-} sdb_str;
+} sdb_text;
 
 typedef struct sdb_expr sdb_expr;
 
@@ -84,10 +84,10 @@ struct sdb_expr {
         bool b;      /* SDB_EXPR_BOOL */
         int64_t i;   /* SDB_EXPR_INT, SDB_EXPR_TIMESTAMP, SDB_EXPR_INTERVAL */
         double f;    /* SDB_EXPR_FLOAT: finite */
-        sdb_str str; /* SDB_EXPR_STRING: decoded */
+        sdb_text str; /* SDB_EXPR_STRING: decoded */
         struct {
-            sdb_str table; /* qualifier, len 0 when absent */
-            sdb_str name;  /* column name */
+            sdb_text table; /* qualifier, len 0 when absent */
+            sdb_text name;  /* column name */
         } col;
         struct {
             sdb_unop op;
@@ -132,7 +132,7 @@ struct sdb_expr {
             sdb_type type;
         } cast;
         struct {
-            sdb_str name;    /* lower case (or as quoted) */
+            sdb_text name;    /* lower case (or as quoted) */
             sdb_expr **args; /* nargs arguments; NULL when nargs == 0 */
             uint32_t nargs;
             bool distinct; /* f(DISTINCT x) */
@@ -149,7 +149,7 @@ typedef enum sdb_nulls_order {
 
 typedef struct sdb_select_item {
     sdb_expr *expr; /* SDB_EXPR_STAR for '*' */
-    sdb_str alias;  /* len 0 when absent */
+    sdb_text alias;  /* len 0 when absent */
     sdb_pos pos;    /* start of the item */
 } sdb_select_item;
 
@@ -163,7 +163,7 @@ typedef struct sdb_select {
     sdb_pos pos;            /* the SELECT keyword */
     sdb_select_item *items; /* nitems >= 1 */
     uint32_t nitems;
-    sdb_str from;        /* table name; len 0 for SELECT without FROM */
+    sdb_text from;        /* table name; len 0 for SELECT without FROM */
     sdb_pos from_pos;    /* where the table name is */
     sdb_expr *where;     /* NULL when absent */
     sdb_expr **group_by; /* ngroup expressions (ordinals and aliases allowed) */
@@ -184,7 +184,7 @@ typedef enum sdb_partition_by {
 } sdb_partition_by;
 
 typedef struct sdb_column_def {
-    sdb_str name;  /* column name */
+    sdb_text name;  /* column name */
     sdb_type type; /* its type */
     sdb_pos pos;   /* where the name is */
 } sdb_column_def;
@@ -208,21 +208,21 @@ typedef struct sdb_stmt {
             sdb_select *select; /* the explained query */
         } explain;
         struct {
-            sdb_str name; /* DESCRIBE name */
+            sdb_text name; /* DESCRIBE name */
             sdb_pos pos;  /* where the name is */
         } table;
         struct {
-            sdb_str name;         /* table name */
+            sdb_text name;         /* table name */
             sdb_pos name_pos;     /* where it is */
             bool if_not_exists;   /* IF NOT EXISTS */
             sdb_column_def *cols; /* ncols >= 1 */
             uint32_t ncols;
             sdb_partition_by partition; /* PARTITION BY */
-            sdb_str *sort_key;          /* ORDER BY (cols): nsort names */
+            sdb_text *sort_key;          /* ORDER BY (cols): nsort names */
             uint32_t nsort;
         } create;
         struct {
-            sdb_str name;   /* table name */
+            sdb_text name;   /* table name */
             sdb_pos pos;    /* where it is */
             bool if_exists; /* IF EXISTS */
         } drop;
@@ -241,8 +241,8 @@ sdb_expr *sdb_ast_binary(sdb_arena *a, sdb_binop op, sdb_expr *left, sdb_expr *r
 sdb_expr *sdb_ast_node(sdb_arena *a, sdb_expr_kind kind, sdb_pos pos, sdb_err *err);
 /* Recompute e->depth from its direct children; SDB_ERR_LIMIT past SDB_AST_MAX_DEPTH. */
 sdb_rc sdb_ast_fix_depth(sdb_expr *e, sdb_err *err);
-/* Copy n bytes into the arena as an sdb_str. */
-sdb_rc sdb_ast_str(sdb_arena *a, const char *s, size_t n, sdb_str *out, sdb_err *err);
+/* Copy n bytes into the arena as an sdb_text. */
+sdb_rc sdb_ast_str(sdb_arena *a, const char *s, size_t n, sdb_text *out, sdb_err *err);
 
 /* Operator spellings and precedence (1 OR, 2 AND, 3 NOT, 4 comparisons and IS/IN/BETWEEN/
  * LIKE, 5 + -, 6 * / %, 7 unary minus, 8 everything tighter). */

@@ -161,7 +161,7 @@ static sdb_rc push_expr(parser *p, sdb_expr ***arr, uint32_t *n, uint32_t *cap, 
 
 /* The name an identifier token stands for: unquoted folds to lower case, quoted loses its
  * quotes and doubled quotes. */
-static sdb_rc ident_value(parser *p, const sdb_token *t, sdb_str *out)
+static sdb_rc ident_value(parser *p, const sdb_token *t, sdb_text *out)
 {
     const char *s = tok_text(p, t);
     char *d;
@@ -191,7 +191,7 @@ static bool is_name(const sdb_token *t)
     return t->kind == SDB_TOK_IDENT || t->kind == SDB_TOK_QIDENT;
 }
 
-static sdb_rc parse_name(parser *p, const char *what, sdb_str *out, sdb_pos *pos)
+static sdb_rc parse_name(parser *p, const char *what, sdb_text *out, sdb_pos *pos)
 {
     if (!is_name(&p->cur)) {
         if (p->cur.kind == SDB_TOK_KEYWORD)
@@ -207,7 +207,7 @@ static sdb_rc parse_name(parser *p, const char *what, sdb_str *out, sdb_pos *pos
 }
 
 /* Decode a 'string' token: strip the quotes, '' becomes '. */
-static sdb_rc string_value(parser *p, const sdb_token *t, sdb_str *out)
+static sdb_rc string_value(parser *p, const sdb_token *t, sdb_text *out)
 {
     const char *s = tok_text(p, t);
     char *d = sdb_arena_alloc(p->a, t->len, p->err);
@@ -327,7 +327,7 @@ static sdb_rc parse_interval(parser *p, sdb_expr **out)
     SDB_TRY(next(p));
     lit = p->cur;
     if (lit.kind == SDB_TOK_STRING) {
-        sdb_str text;
+        sdb_text text;
         sdb_err inner;
         SDB_TRY(string_value(p, &lit, &text));
         SDB_TRY(next(p));
@@ -383,7 +383,7 @@ static sdb_rc parse_timestamp(parser *p, sdb_expr **out)
 {
     sdb_pos pos = p->cur.pos;
     sdb_token lit;
-    sdb_str text;
+    sdb_text text;
     sdb_err inner;
     sdb_expr *e;
     int64_t ns;
