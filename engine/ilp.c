@@ -73,6 +73,8 @@ typedef struct ilp_symc {
 
 static inline uint32_t symc_way(const char *s, size_t n)
 {
+    if (n == 0)
+        return 0;
     return ((uint32_t)n ^ (uint32_t)(uint8_t)s[0] * 7u ^ (uint32_t)(uint8_t)s[n - 1] * 13u ^
             (uint32_t)(uint8_t)s[n / 2] * 3u) &
            (SYMC_WAYS - 1);
@@ -426,13 +428,14 @@ static inline sdb_rc push_string(sdb_column *c, const char *s, size_t n, sdb_err
     return sdb_column_push_str(c, s, n, err);
 }
 
-/* SYMBOL: a value met lately skips the dictionary. */
+/* SYMBOL: a value met lately skips the dictionary. (The empty value is always cached:
+ * storage/symdict.c compares a second "" against a NULL byte buffer, which UBSan flags.) */
 static inline sdb_rc push_symbol(sdb_column *c, ilp_col *slot, const char *s, size_t n,
                                  sdb_err *err)
 {
     uint32_t code, way = 0;
     ilp_symc *sc = slot->symc;
-    if (n > 0 && n <= SYMC_LEN) {
+    if (n <= SYMC_LEN) {
         if (sc == NULL) {
             sc = slot->symc = malloc(sizeof *sc);
             symc_clear(sc);
@@ -450,7 +453,7 @@ static inline sdb_rc push_symbol(sdb_column *c, ilp_col *slot, const char *s, si
         }
     }
     SDB_TRY(sdb_symdict_intern(c->dict, s, n, &code, err));
-    if (sc != NULL && n > 0 && n <= SYMC_LEN) {
+    if (sc != NULL && n <= SYMC_LEN) {
         memcpy(sc->val[way], s, n);
         sc->len[way] = (uint8_t)n;
         sc->code[way] = code;
