@@ -87,9 +87,11 @@ void sdb_ilp_destroy(sdb_ilp *p);
 /* Set the time given to lines without a timestamp from now on (e.g. per request). */
 void sdb_ilp_set_now(sdb_ilp *p, int64_t now_ns);
 /* Parse the next len bytes of the stream. A line cut by the end of data is kept and
- * completed by the next call. Bad lines go to on_reject and do not fail the call; it fails
- * only with SDB_ERR_NOMEM (the line being parsed is rolled back; the batches stay
- * consistent). data is not kept after the call. */
+ * completed by the next call; the outcome does not depend on where the stream is cut. Bad
+ * lines go to on_reject and do not fail the call. It fails only with SDB_ERR_NOMEM: the
+ * line being parsed is rolled back and the batches stay consistent (they can still be
+ * taken), but the rest of that chunk is lost, so end the stream. data is not kept after
+ * the call. */
 sdb_rc sdb_ilp_feed(sdb_ilp *p, const void *data, size_t len, sdb_err *err);
 /* End of stream: parse the last line even without a newline. A later feed starts a new
  * stream (line 1, offset 0). Fails like sdb_ilp_feed(). */

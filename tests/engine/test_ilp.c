@@ -974,3 +974,73 @@ Test(ilp, random_good_lines_round_trip, .timeout = 120)
     done(&r);
     sdb_buf_free(&in);
 }
+
+/* ------------------------------------------------------------ odds and ends */
+
+Test(ilp, take_while_a_line_is_cut_keeps_it_for_the_next_batch)
+{
+    run r;
+    memset(&r, 0, sizeof r);
+    sdb_ilp *p = make(&r, NULL);
+    sdb_err err;
+    const char *a = "m f=1i 1\nm f=2i,s=\"x\ny", *b = "\" 2\nm f=3i 3\n";
+    cr_assert_eq(sdb_ilp_feed(p, a, strlen(a), &err), SDB_OK);
+    take(p, &r);
+    cr_assert_eq(r.nt, 1);
+    cr_assert_eq(r.t[0].batch.nrows, 1);
+    cr_assert_eq(r.t[0].batch.ncols, 2);
+    done(&r);
+    cr_assert_eq(sdb_ilp_feed(p, b, strlen(b), &err), SDB_OK);
+    sdb_ilp_set_now(p, 99);
+    cr_assert_eq(sdb_ilp_feed(p, "m f=4i\n", 7, &err), SDB_OK);
+    cr_assert_eq(sdb_ilp_finish(p, &err), SDB_OK);
+    take(p, &r);
+    cr_assert_eq(r.nrej, 0);
+    char *d = dump(&r);
+    cr_assert_str_eq(d, "table m rows 3\n"
+                        " time timestamp: [2] [3] [99]\n"
+                        " f int64: [2] [3] [4]\n"
+                        " s string: [x\ny] [NULL] [NULL]\n");
+    free(d);
+    done(&r);
+    sdb_ilp_stats st = sdb_ilp_get_stats(p);
+    cr_assert_eq(st.lines, 5);
+    cr_assert_eq(st.rows, 4);
+    sdb_ilp_destroy(p);
+}
+
+Test(ilp, documented_messages_are_the_real_ones)
+{
+    reject1("m,t f=1", "line 1: tag 't' has no value");
+    reject1("m,t\\ f=1", "line 1: missing fields in table 'm'");
+    reject1("m,t\\=x\\\\=1 f=1", "line 1: tag key 't\\=x\\\\' ends with a backslash");
+    reject1("m,t=a\\\\ f=1", "line 1: value of tag 't' ends with a backslash");
+    reject1("m f\\\\=1", "line 1: field key 'f\\\\' ends with a backslash");
+    reject1("m =1", "line 1: missing field key");
+    memset(cat, 0, sizeof cat);
+    cat[0] = (catalog){"m", "at", SDB_TYPE_TIMESTAMP, 0};
+    sdb_ilp_opts o = {.resolve = resolve};
+    run r;
+    parse(&r, "m at=5i\n", &o);
+    cr_assert_eq(r.nrej, 1);
+    cr_assert_str_eq(r.r[0].reason,
+                     "line 1: column 'at' is timestamp in table 'm' but the line writes int64");
+    done(&r);
+    /* long names are cut in messages */
+    char line[256];
+    memset(line, 'n', sizeof line);
+    memcpy(line + 100, " f=x", 5);
+    parse(&r, line, NULL);
+    cr_assert_eq(r.nrej, 1);
+    cr_assert(strstr(r.r[0].reason, "invalid value 'x' for field 'f'") != NULL);
+    done(&r);
+    memcpy(line + 100, " f=1,g=", 8);
+    memset(line + 107, '9', 100);
+    memcpy(line + 207, "i", 2);
+    parse(&r, line, NULL);
+    cr_assert_eq(r.nrej, 1);
+    cr_assert(strstr(r.r[0].reason, "invalid integer '9999999999999999999999999999999999999999"
+                                    "999999999999999999999999...' for field 'g': out of range"),
+              "%s", r.r[0].reason);
+    done(&r);
+}
