@@ -37,14 +37,14 @@ static void gen(sdb_buf *b, size_t lines, bool compact)
 {
     static const char *const services[] = {"chat-api", "rag-worker", "agent-runner", "eval-svc"};
     static const char *const projects[] = {"acme", "globex", "initech", "umbrella", "hooli"};
-    static const char *const models[] = {"gpt-4o-mini", "gpt-4o", "claude-3-5-sonnet",
+    static const char *const models[] = {"gpt-4o-mini",   "gpt-4o",        "claude-3-5-sonnet",
                                          "llama-3.1-70b", "mistral-large", "gemini-1.5-pro"};
     static const char *const providers[] = {"openai", "anthropic", "meta", "mistral", "google"};
     static const char *const endpoints[] = {"/v1/chat", "/v1/completions", "/v1/embeddings",
                                             "/v1/rerank"};
     static const char *const kinds[] = {"llm", "chain", "retriever", "tool", "embedding", "agent"};
-    static const char *const names[] = {"ChatOpenAI", "RetrievalQA", "VectorSearch", "WebTool",
-                                        "Planner", "Summarize"};
+    static const char *const names[] = {"ChatOpenAI", "RetrievalQA", "VectorSearch",
+                                        "WebTool",    "Planner",     "Summarize"};
     static const char *const status[] = {"ok", "ok", "ok", "ok", "ok", "ok", "ok", "error"};
     static const char *const prompts[] = {"support", "triage", "summary", "sql-gen"};
     static const char *const versions[] = {"v1", "v2", "v3", "v4"};
@@ -53,48 +53,45 @@ static void gen(sdb_buf *b, size_t lines, bool compact)
     for (size_t i = 0; i < lines; i++) {
         uint64_t r = rnd();
         if (compact) {
-            sdb_buf_printf(b, NULL,
-                           "spans,service=%s,project=%s,model=%s,provider=%s,endpoint=%s,"
-                           "span_kind=%s,name=%s,status=%s,error_type=%s,prompt_name=%s,"
-                           "prompt_version=%s duration_ms=%u.%u,ttft_ms=%u.%u,trace_id=\"%016llx\","
-                           "span_id=\"%08x\",parent_span_id=\"%08x\",input_tokens=%ui,"
-                           "output_tokens=%ui,cost_usd=0.%03u,retries=%ui,session_id=\"s%u\","
-                           "user_id=\"u%u\",relevance=0.%u,faithfulness=0.%u,feedback=%di,"
-                           "hallucination=%s %llu\n",
-                           PICK(short_), PICK(short_), PICK(short_), PICK(short_), PICK(short_),
-                           PICK(kinds), PICK(short_), PICK(status), PICK(short_), PICK(short_),
-                           PICK(versions), (unsigned)(r % 5000), (unsigned)(r >> 20) % 10,
-                           (unsigned)(r >> 30) % 900, (unsigned)(r >> 40) % 10,
-                           (unsigned long long)rnd(), (unsigned)rnd(), (unsigned)rnd(),
-                           (unsigned)(rnd() % 8000), (unsigned)(rnd() % 2000),
-                           (unsigned)(rnd() % 1000), (unsigned)(rnd() % 4),
-                           (unsigned)(rnd() % 100000), (unsigned)(rnd() % 10000),
-                           (unsigned)(rnd() % 10), (unsigned)(rnd() % 10), (int)(rnd() % 3) - 1,
-                           rnd() % 10 ? "f" : "t", 1767225600000000000ULL +
-                           (unsigned long long)i * 1000003ULL);
+            sdb_buf_printf(
+                b, NULL,
+                "spans,service=%s,project=%s,model=%s,provider=%s,endpoint=%s,"
+                "span_kind=%s,name=%s,status=%s,error_type=%s,prompt_name=%s,"
+                "prompt_version=%s duration_ms=%u.%u,ttft_ms=%u.%u,trace_id=\"%016llx\","
+                "span_id=\"%08x\",parent_span_id=\"%08x\",input_tokens=%ui,"
+                "output_tokens=%ui,cost_usd=0.%03u,retries=%ui,session_id=\"s%u\","
+                "user_id=\"u%u\",relevance=0.%u,faithfulness=0.%u,feedback=%di,"
+                "hallucination=%s %llu\n",
+                PICK(short_), PICK(short_), PICK(short_), PICK(short_), PICK(short_), PICK(kinds),
+                PICK(short_), PICK(status), PICK(short_), PICK(short_), PICK(versions),
+                (unsigned)(r % 5000), (unsigned)(r >> 20) % 10, (unsigned)(r >> 30) % 900,
+                (unsigned)(r >> 40) % 10, (unsigned long long)rnd(), (unsigned)rnd(),
+                (unsigned)rnd(), (unsigned)(rnd() % 8000), (unsigned)(rnd() % 2000),
+                (unsigned)(rnd() % 1000), (unsigned)(rnd() % 4), (unsigned)(rnd() % 100000),
+                (unsigned)(rnd() % 10000), (unsigned)(rnd() % 10), (unsigned)(rnd() % 10),
+                (int)(rnd() % 3) - 1, rnd() % 10 ? "f" : "t",
+                1767225600000000000ULL + (unsigned long long)i * 1000003ULL);
             continue;
         }
-        sdb_buf_printf(b, NULL,
-                       "spans,service=%s,project=%s,model=%s,provider=%s,endpoint=%s,"
-                       "span_kind=%s,name=%s,status=%s,error_type=%s,prompt_name=%s,"
-                       "prompt_version=%s duration_ms=%u.%03u,ttft_ms=%u.%u,"
-                       "trace_id=\"%016llx%016llx\",span_id=\"%016llx\","
-                       "parent_span_id=\"%016llx\",input_tokens=%ui,output_tokens=%ui,"
-                       "cost_usd=0.%05u,retries=%ui,session_id=\"s-%u\",user_id=\"u-%u\","
-                       "relevance=0.%02u,faithfulness=0.%03u,feedback=%di,hallucination=%s "
-                       "%llu\n",
-                       PICK(services), PICK(projects), PICK(models), PICK(providers),
-                       PICK(endpoints), PICK(kinds), PICK(names), PICK(status), PICK(errors),
-                       PICK(prompts), PICK(versions), (unsigned)(r % 5000),
-                       (unsigned)(r >> 20) % 1000, (unsigned)(r >> 30) % 900,
-                       (unsigned)(r >> 40) % 10, (unsigned long long)rnd(),
-                       (unsigned long long)rnd(), (unsigned long long)rnd(),
-                       (unsigned long long)rnd(), (unsigned)(rnd() % 8000),
-                       (unsigned)(rnd() % 2000), (unsigned)(rnd() % 100000),
-                       (unsigned)(rnd() % 4), (unsigned)(rnd() % 1000000),
-                       (unsigned)(rnd() % 100000), (unsigned)(rnd() % 100),
-                       (unsigned)(rnd() % 1000), (int)(rnd() % 3) - 1, rnd() % 10 ? "f" : "t",
-                       1767225600000000000ULL + (unsigned long long)i * 1000003ULL);
+        sdb_buf_printf(
+            b, NULL,
+            "spans,service=%s,project=%s,model=%s,provider=%s,endpoint=%s,"
+            "span_kind=%s,name=%s,status=%s,error_type=%s,prompt_name=%s,"
+            "prompt_version=%s duration_ms=%u.%03u,ttft_ms=%u.%u,"
+            "trace_id=\"%016llx%016llx\",span_id=\"%016llx\","
+            "parent_span_id=\"%016llx\",input_tokens=%ui,output_tokens=%ui,"
+            "cost_usd=0.%05u,retries=%ui,session_id=\"s-%u\",user_id=\"u-%u\","
+            "relevance=0.%02u,faithfulness=0.%03u,feedback=%di,hallucination=%s "
+            "%llu\n",
+            PICK(services), PICK(projects), PICK(models), PICK(providers), PICK(endpoints),
+            PICK(kinds), PICK(names), PICK(status), PICK(errors), PICK(prompts), PICK(versions),
+            (unsigned)(r % 5000), (unsigned)(r >> 20) % 1000, (unsigned)(r >> 30) % 900,
+            (unsigned)(r >> 40) % 10, (unsigned long long)rnd(), (unsigned long long)rnd(),
+            (unsigned long long)rnd(), (unsigned long long)rnd(), (unsigned)(rnd() % 8000),
+            (unsigned)(rnd() % 2000), (unsigned)(rnd() % 100000), (unsigned)(rnd() % 4),
+            (unsigned)(rnd() % 1000000), (unsigned)(rnd() % 100000), (unsigned)(rnd() % 100),
+            (unsigned)(rnd() % 1000), (int)(rnd() % 3) - 1, rnd() % 10 ? "f" : "t",
+            1767225600000000000ULL + (unsigned long long)i * 1000003ULL);
     }
 }
 
@@ -192,9 +189,9 @@ int main(int argc, char **argv)
         }
         printf("| %s | %.0f | %.1f | %.3f | %.0f | %.0f | %llu | %llu | %.6e |\n",
                w == 1 ? "spans, compact values" : "spans, example values",
-               (double)in.len / (double)lines, (double)in.len / 1e6, best,
-               (double)rows / best, (double)in.len / 1e6 / best, (unsigned long long)rows,
-               (unsigned long long)rejected, sum);
+               (double)in.len / (double)lines, (double)in.len / 1e6, best, (double)rows / best,
+               (double)in.len / 1e6 / best, (unsigned long long)rows, (unsigned long long)rejected,
+               sum);
         sdb_buf_free(&in);
     }
     return 0;

@@ -230,8 +230,7 @@ Test(ilp, vectors_strings_and_escapes)
             "The \"string\" val");
     accept1("foo asdf=\"too hot\\cold\"", "foo", "asdf", SDB_TYPE_STRING, "too hot\\cold");
     accept1("foo asdf=\"too hot\\\\cold\"", "foo", "asdf", SDB_TYPE_STRING, "too hot\\cold");
-    accept1("foo asdf=\"too hot\\\\\\cold\"", "foo", "asdf", SDB_TYPE_STRING,
-            "too hot\\\\cold");
+    accept1("foo asdf=\"too hot\\\\\\cold\"", "foo", "asdf", SDB_TYPE_STRING, "too hot\\\\cold");
     accept1("wea\\,ther,wea\\=k=wea\\ v f=1", "wea,ther", "wea=k", SDB_TYPE_SYMBOL, "wea v");
     accept1("\\wea\\ther f=1", "\\wea\\ther", "f", SDB_TYPE_FLOAT64, "1");
     reject1("weather\\\\ f=1", "table name 'weather\\\\' ends with a backslash");
@@ -239,8 +238,8 @@ Test(ilp, vectors_strings_and_escapes)
             "string value");
     accept1("myTable,tagKey=🍭 fieldKey=\"Launch 🚀\" 1556813561098000000", "myTable", "tagKey",
             SDB_TYPE_SYMBOL, "🍭");
-    accept1("myTable,tagKey=🍭 fieldKey=\"Launch 🚀\" 1556813561098000000", "myTable",
-            "fieldKey", SDB_TYPE_STRING, "Launch 🚀");
+    accept1("myTable,tagKey=🍭 fieldKey=\"Launch 🚀\" 1556813561098000000", "myTable", "fieldKey",
+            SDB_TYPE_STRING, "Launch 🚀");
 }
 
 Test(ilp, vectors_structure_errors_are_rejected)
@@ -350,13 +349,18 @@ Test(ilp, decision_type_conflicts_reject_the_line_naming_both_types)
     static const struct {
         const char *in, *why;
     } cases[] = {
-        {"m v=1i\nm v=1.5\n", "line 2: column 'v' is int64 in table 'm' but the line writes float64"},
-        {"m v=1i\nm v=\"x\"\n", "line 2: column 'v' is int64 in table 'm' but the line writes string"},
+        {"m v=1i\nm v=1.5\n",
+         "line 2: column 'v' is int64 in table 'm' but the line writes float64"},
+        {"m v=1i\nm v=\"x\"\n",
+         "line 2: column 'v' is int64 in table 'm' but the line writes string"},
         {"m v=1.0\nm v=t\n", "line 2: column 'v' is float64 in table 'm' but the line writes bool"},
         {"m v=t\nm v=1i\n", "line 2: column 'v' is bool in table 'm' but the line writes int64"},
-        {"m v=\"s\"\nm v=1u\n", "line 2: column 'v' is string in table 'm' but the line writes uint64"},
-        {"m,v=a f=1\nm v=1,f=1\n", "line 2: column 'v' is symbol in table 'm' but the line writes float64"},
-        {"m v=1\nm,v=a f=1\n", "line 2: column 'v' is float64 in table 'm' but the line writes symbol (a tag)"},
+        {"m v=\"s\"\nm v=1u\n",
+         "line 2: column 'v' is string in table 'm' but the line writes uint64"},
+        {"m,v=a f=1\nm v=1,f=1\n",
+         "line 2: column 'v' is symbol in table 'm' but the line writes float64"},
+        {"m v=1\nm,v=a f=1\n",
+         "line 2: column 'v' is float64 in table 'm' but the line writes symbol (a tag)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run r;
@@ -407,8 +411,7 @@ Test(ilp, decision_invalid_utf8_rejects_the_line)
     const char *sv = sdb_column_str(col(table(&r, "m"), "s"), 0, &len);
     cr_assert(len == 3 && memcmp(sv, "a\0b", 3) == 0);
     done(&r);
-    accept1("m s=\"\xe2\x82\xac \xf0\x9f\x98\x80 \xc3\xa9\"", "m", "s", SDB_TYPE_STRING,
-            "€ 😀 é");
+    accept1("m s=\"\xe2\x82\xac \xf0\x9f\x98\x80 \xc3\xa9\"", "m", "s", SDB_TYPE_STRING, "€ 😀 é");
 }
 
 /* ------------------------------------------------------- lines and streams */
@@ -782,11 +785,24 @@ Test(ilp, rollback_removes_columns_and_tables_the_line_created)
 
 Test(ilp, floats_match_strtod_bit_for_bit)
 {
-    static const char *fixed[] = {"0", "-0", "0.1", "1.7976931348623157e308", "4.9e-324",
-                                  "2.2250738585072014e-308", "9007199254740993",
-                                  "123456789012345678901234567890", "0.000000000000000000001",
-                                  "1e22", "1e23", "-1.5e-7", "3.14159265358979323846", ".5",
-                                  "5.", "00001.25000", "1E+6", "12345678901234567e-5"};
+    static const char *fixed[] = {"0",
+                                  "-0",
+                                  "0.1",
+                                  "1.7976931348623157e308",
+                                  "4.9e-324",
+                                  "2.2250738585072014e-308",
+                                  "9007199254740993",
+                                  "123456789012345678901234567890",
+                                  "0.000000000000000000001",
+                                  "1e22",
+                                  "1e23",
+                                  "-1.5e-7",
+                                  "3.14159265358979323846",
+                                  ".5",
+                                  "5.",
+                                  "00001.25000",
+                                  "1E+6",
+                                  "12345678901234567e-5"};
     uint64_t x = 88172645463325252ULL;
     for (int i = 0; i < 20000 + (int)(sizeof fixed / sizeof fixed[0]); i++) {
         char num[64], line[96];
@@ -844,8 +860,8 @@ static uint64_t next_rand(void)
 /* A random string from an alphabet that needs every kind of escape. */
 static void rand_text(char *out, size_t n, bool backslash)
 {
-    static const char *const pieces[] = {"a", "b", "Z", "0", "-", "_", ",", "=", " ", "\\",
-                                         "\"", "é", "🚀", "x"};
+    static const char *const pieces[] = {"a", "b", "Z",  "0",  "-", "_", ",",
+                                         "=", " ", "\\", "\"", "é", "🚀", "x"};
     size_t k = 0;
     size_t len = 1 + next_rand() % 8;
     for (size_t i = 0; i < len; i++) {
@@ -873,13 +889,13 @@ static void esc(sdb_buf *b, const char *s, const char *set)
 Test(ilp, random_good_lines_round_trip, .timeout = 120)
 {
     enum { N = 10000, NT = 3, NK = 6 };
-    static char expect[N][NK][48];  /* rendered value per line and key, "" = absent */
+    static char expect[N][NK][48]; /* rendered value per line and key, "" = absent */
     static int line_table[N];
     static int64_t line_time[N];
     static const char *const tname[NT] = {"spans", "we,ird tab=le", "ünï"};
     /* key k: 0,1 tags; 2 int; 3 float; 4 string; 5 bool */
-    static const char *const kname[NK] = {"service", "we=ird,tag key", "tokens", "cost",
-                                          "note \"x\"", "ok"};
+    static const char *const kname[NK] = {"service", "we=ird,tag key", "tokens",
+                                          "cost",    "note \"x\"",     "ok"};
     sdb_buf in = SDB_BUF_INIT;
     for (int i = 0; i < N; i++) {
         int t = (int)(next_rand() % NT);

@@ -17,13 +17,12 @@ typedef struct outcome {
     uint64_t last; /* line number of the last rejection */
 } outcome;
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "fuzz_ilp: %s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
-                    #cond);                                                                \
-            abort();                                                                       \
-        }                                                                                  \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz_ilp: %s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static void on_reject(void *ctx, uint64_t line, uint64_t off, const char *reason)
@@ -178,9 +177,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run(&o, data, size, cuts, ncuts, &split);
     if (whole.text.len != split.text.len ||
         (whole.text.len > 0 && memcmp(whole.text.data, split.text.data, whole.text.len) != 0)) {
-        fprintf(stderr, "fuzz_ilp: cut at %zu and %zu (%d) changes the outcome\n--- whole\n%.*s"
-                "--- split\n%.*s", cuts[0], cuts[1], ncuts, (int)whole.text.len,
-                (const char *)whole.text.data, (int)split.text.len, (const char *)split.text.data);
+        fprintf(stderr,
+                "fuzz_ilp: cut at %zu and %zu (%d) changes the outcome\n--- whole\n%.*s"
+                "--- split\n%.*s",
+                cuts[0], cuts[1], ncuts, (int)whole.text.len, (const char *)whole.text.data,
+                (int)split.text.len, (const char *)split.text.data);
         abort();
     }
     sdb_buf_free(&whole.text);
