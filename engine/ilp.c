@@ -328,14 +328,25 @@ static const char *show_more(size_t n)
     return n > SHOW ? "..." : "";
 }
 
-/* Record why the current line is rejected ("line N: ..."); returns R_REJECT. */
+/* Record why the current line is rejected ("line N: ..."); returns R_REJECT. Bytes quoted
+ * from the input that are control characters or not valid UTF-8 become '?', so the reason
+ * can go into JSON or a terminal as it is. */
 __attribute__((format(printf, 2, 3))) static int reject(sdb_ilp *p, const char *fmt, ...)
 {
     va_list ap;
+    uint8_t *c;
     int n = snprintf(p->reason, sizeof p->reason, "line %llu: ", (unsigned long long)p->cur_line);
     va_start(ap, fmt);
     vsnprintf(p->reason + n, sizeof p->reason - (size_t)n, fmt, ap);
     va_end(ap);
+    for (c = (uint8_t *)p->reason; *c != '\0';) {
+        size_t len = *c >= 0x80 ? utf8_len(c) : 1;
+        if (len == 0 || *c < 0x20 || *c == 0x7f) {
+            *c++ = '?';
+            continue;
+        }
+        c += len;
+    }
     return R_REJECT;
 }
 

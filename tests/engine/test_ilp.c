@@ -1033,6 +1033,10 @@ Test(ilp, documented_messages_are_the_real_ones)
     reject1("m,t=a\\\\ f=1", "line 1: value of tag 't' ends with a backslash");
     reject1("m f\\\\=1", "line 1: field key 'f\\\\' ends with a backslash");
     reject1("m =1", "line 1: missing field key");
+    reject1("m f=\x01\xff\t", "line 1: invalid value '?"
+                              "?"
+                              "?' for field 'f'");
+    reject1("m f=\xc3\xa9x", "line 1: invalid value '\xc3\xa9x' for field 'f'");
     memset(cat, 0, sizeof cat);
     cat[0] = (catalog){"m", "at", SDB_TYPE_TIMESTAMP, 0};
     sdb_ilp_opts o = {.resolve = resolve};
