@@ -1053,7 +1053,16 @@ static inline const uint8_t *scan_token(const uint8_t *cls, const uint8_t *q, ui
             if (q[1] == '\n')
                 return q + 1; /* the token ends in a backslash; the caller rejects it */
             *esc = true;
-            q += 2;
+            if (q[1] >= 0x80) {
+                size_t n = utf8_len(q + 1);
+                if (n == 0)
+                    return NULL;
+                q += 1 + n;
+            } else if (q[1] == '\0') {
+                return NULL;
+            } else {
+                q += 2;
+            }
         } else if (c >= 0x80) {
             size_t n = utf8_len(q);
             if (n == 0)

@@ -411,6 +411,15 @@ Test(ilp, decision_invalid_utf8_rejects_the_line)
     const char *sv = sdb_column_str(col(table(&r, "m"), "s"), 0, &len);
     cr_assert(len == 3 && memcmp(sv, "a\0b", 3) == 0);
     done(&r);
+    reject1("\\\xc1v f=1", "invalid UTF-8 or a NUL byte in the table name");
+    reject1("m,\\\xff=1 f=1", "invalid UTF-8 or a NUL byte in a tag key");
+    run rn;
+    memset(&rn, 0, sizeof rn);
+    parse_cuts(&rn, "m f\\\0=1", 7, NULL, 0, NULL);
+    cr_assert_eq(rn.nrej, 1);
+    cr_assert_str_eq(rn.r[0].reason, "line 1: invalid UTF-8 or a NUL byte in a field key");
+    done(&rn);
+    accept1("m,t=\\\xc3\xa9 f=1", "m", "t", SDB_TYPE_SYMBOL, "\\\xc3\xa9");
     accept1("m s=\"\xe2\x82\xac \xf0\x9f\x98\x80 \xc3\xa9\"", "m", "s", SDB_TYPE_STRING, "€ 😀 é");
 }
 
