@@ -29,6 +29,7 @@
 #include "engine/ilp.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -186,6 +187,7 @@ struct sdb_ilp {
     bool l_too_long;              /* rejected for its length */
     char reason[SDB_ERR_MSG_MAX]; /* why the line was rejected */
     uint64_t pending;             /* rows in batches */
+    locale_t cloc;                /* the C locale for strtod_l, or (locale_t)0 */
     sdb_ilp_stats st;
 };
 
@@ -876,7 +878,8 @@ static int parse_scalar(sdb_ilp *p, const uint8_t *a, const uint8_t *b, const ch
         v->f = neg ? -0.0 : 0.0;
         return R_OK;
     }
-    /* exact fallback: strtod on a NUL-terminated copy of the validated text */
+    /* exact fallback: strtod on a NUL-terminated copy of the validated text, in the C
+     * locale whatever the process's LC_NUMERIC says */
     if (!grow_scratch(&p->sv, &p->sv_cap, len + 1)) {
         SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a number of %zu bytes", len);
         return R_NOMEM;
@@ -884,7 +887,7 @@ static int parse_scalar(sdb_ilp *p, const uint8_t *a, const uint8_t *b, const ch
     memcpy(p->sv, a, len);
     p->sv[len] = '\0';
     errno = 0;
-    v->f = strtod(p->sv, NULL);
+    v->f = p->cloc != (locale_t)0 ? strtod_l(p->sv, NULL, p->cloc) : strtod(p->sv, NULL);
     if (v->f == HUGE_VAL || v->f == -HUGE_VAL)
         return reject(p, "invalid float '%.*s%s' for field '%.*s%s': out of range", show_len(len),
                       (const char *)a, show_more(len), show_len(klen), kname, show_more(klen));
@@ -1687,6 +1690,7 @@ sdb_rc sdb_ilp_create(const sdb_ilp_opts *opts, sdb_ilp **out, sdb_err *err)
     if (p->o.max_line > SIZE_MAX / 4)
         p->o.max_line = SIZE_MAX / 4;
     p->scale = scales[p->o.precision];
+    p->cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); /* (locale_t)0: plain strtod */
     for (int c = 0x80; c < 256; c++)
         p->cls[c] = C_HEAD | C_KEY | C_STR;
     p->cls[','] = C_HEAD | C_KEY | C_VAL;
@@ -1720,6 +1724,8 @@ void sdb_ilp_destroy(sdb_ilp *p)
     free(p->carry);
     free(p->sk);
     free(p->sv);
+    if (p->cloc != (locale_t)0)
+        freelocale(p->cloc);
     free(p);
 }
 

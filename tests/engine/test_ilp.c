@@ -1,6 +1,7 @@
 /* The line-protocol parser: every vector and decision of LINE_PROTOCOL_CASES.md, chunking,
  * limits, schema rules, rollback and a random round trip. */
 #include <criterion/criterion.h>
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1071,5 +1072,20 @@ Test(ilp, documented_messages_are_the_real_ones)
     cr_assert(strstr(r.r[0].reason, "invalid integer '9999999999999999999999999999999999999999"
                                     "999999999999999999999999...' for field 'g': out of range"),
               "%s", r.r[0].reason);
+    done(&r);
+}
+
+Test(ilp, floats_ignore_the_process_locale)
+{
+    /* a locale with a decimal comma, when the system has one */
+    if (setlocale(LC_NUMERIC, "de_DE.UTF-8") == NULL &&
+        setlocale(LC_NUMERIC, "fr_FR.UTF-8") == NULL)
+        cr_skip_test("no locale with a decimal comma installed");
+    run r;
+    parse(&r, "m f=1.2345678901234567890123,g=2.5e-3", NULL);
+    setlocale(LC_NUMERIC, "C");
+    cr_assert_eq(r.nrej, 0);
+    cr_assert(col(table(&r, "m"), "f")->v.f64[0] == 1.2345678901234567890123);
+    cr_assert(col(table(&r, "m"), "g")->v.f64[0] == 2.5e-3);
     done(&r);
 }
