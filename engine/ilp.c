@@ -13,6 +13,8 @@
  *     NORMAL --line cut by the chunk end--> CARRY --LF found--> parse carry --> NORMAL
  *     NORMAL or CARRY --line longer than max_line or rejected before its end--> SKIP
  *     SKIP --LF found by scan_line()--> NORMAL        (a skipped line is never buffered)
+ * A rejected line is reported once its end is known, and a line over max_line is always
+ * reported as too long, so neither the reason nor the line count depends on the cuts.
  *
  * WHERE VALUES GO. Every table has "slots": what this parser knows about each column name
  * it met (hash-chained, kept across batches: the catalog's answer, the batch column).
@@ -20,11 +22,14 @@
  * line did not name get a NULL and `time` gets the timestamp. A rejected line truncates
  * every column back to the batch's row count and removes the columns, slots and table it
  * created (they are always the newest, so they sit at the heads of their hash chains).
- * `pos` remembers the slot of the k-th key of the table's previous line, so a line that
- * repeats its predecessor's keys costs one memcmp per key. */
+ * `pos` remembers the slot of the k-th key of the table's previous line: a line that
+ * repeats its predecessor's keys matches each key with one comparison (predict_key()),
+ * without scanning it. Common numbers are parsed in one pass (fast_number()), string
+ * values are scanned 8 bytes at a time, and symbol columns cache their recent values. */
 #include "engine/ilp.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,10 +42,10 @@
 
 /* Character classes: bit set = a scanning loop of that context stops there. */
 enum {
-    C_HEAD = 1,  /* table name and tag value: , SP \ LF CR and bytes >= 0x80 */
-    C_KEY = 2,   /* tag and field keys: the same plus = */
-    C_STR = 4,   /* string value: " \ LF and bytes >= 0x80 */
-    C_VAL = 8,   /* unquoted value and timestamp: , SP LF CR */
+    C_HEAD = 1, /* table name and tag value: , SP \ LF CR and bytes >= 0x80 */
+    C_KEY = 2,  /* tag and field keys: the same plus = */
+    C_STR = 4,  /* string value: " \ LF and bytes >= 0x80 */
+    C_VAL = 8,  /* unquoted value and timestamp: , SP LF CR */
 };
 
 /* What a line writes into a column. */
@@ -56,8 +61,20 @@ enum { CAT_UNASKED, CAT_ABSENT, CAT_PRESENT };
 enum { R_OK, R_BLANK, R_REJECT, R_INCOMPLETE, R_NOMEM };
 
 /* scan_line() states. */
-enum { S_START, S_COMMENT, S_HEAD, S_HEAD_ESC, S_GAP, S_KEY, S_KEY_ESC, S_VAL0, S_VAL, S_STR,
-       S_STR_ESC, S_TAIL };
+enum {
+    S_START,
+    S_COMMENT,
+    S_HEAD,
+    S_HEAD_ESC,
+    S_GAP,
+    S_KEY,
+    S_KEY_ESC,
+    S_VAL0,
+    S_VAL,
+    S_STR,
+    S_STR_ESC,
+    S_TAIL
+};
 
 enum { M_NORMAL, M_CARRY, M_SKIP };
 
@@ -66,13 +83,15 @@ enum { M_NORMAL, M_CARRY, M_SKIP };
 #define SYMC_WAYS 16
 #define SYMC_LEN  23
 typedef struct ilp_symc {
-    uint32_t code[SYMC_WAYS];         /* NONE when the way is empty */
-    uint8_t len[SYMC_WAYS];           /* bytes of val */
-    char val[SYMC_WAYS][SYMC_LEN];    /* the value */
+    uint32_t code[SYMC_WAYS];      /* NONE when the way is empty */
+    uint8_t len[SYMC_WAYS];        /* bytes of val */
+    char val[SYMC_WAYS][SYMC_LEN]; /* the value */
 } ilp_symc;
 
 static inline uint32_t symc_way(const char *s, size_t n)
 {
+    if (n == 0)
+        return 0;
     return ((uint32_t)n ^ (uint32_t)(uint8_t)s[0] * 7u ^ (uint32_t)(uint8_t)s[n - 1] * 13u ^
             (uint32_t)(uint8_t)s[n / 2] * 3u) &
            (SYMC_WAYS - 1);
@@ -85,89 +104,90 @@ static void symc_clear(ilp_symc *sc)
 }
 
 typedef struct ilp_col {
-    char *name;          /* owned, NUL terminated */
-    uint32_t len;        /* bytes of name */
-    uint32_t next;       /* next slot of the hash chain, NONE at its end */
-    uint64_t hash;       /* of name */
-    int32_t bcol;        /* column of the current batch, -1 when the batch has none */
-    uint8_t cat;         /* CAT_*: what the resolver said */
-    uint8_t kind;        /* enum kind written by the line of `stamp` */
-    bool plain;          /* name holds none of , = SP \ : the input spells it as is */
-    sdb_type cat_type;   /* the catalog's type when cat == CAT_PRESENT */
+    char *name;            /* owned, NUL terminated */
+    uint32_t len;          /* bytes of name */
+    uint32_t next;         /* next slot of the hash chain, NONE at its end */
+    uint64_t hash;         /* of name */
+    int32_t bcol;          /* column of the current batch, -1 when the batch has none */
+    uint8_t cat;           /* CAT_*: what the resolver said */
+    uint8_t kind;          /* enum kind written by the line of `stamp` */
+    bool plain;            /* name holds none of , = SP \ : the input spells it as is */
+    sdb_type cat_type;     /* the catalog's type when cat == CAT_PRESENT */
     struct ilp_symc *symc; /* SYMBOL column: recent values and their codes, or NULL */
-    uint64_t hint_rows;  /* rows of this column in the last batch taken: a size hint */
-    uint64_t hint_bytes; /* STRING: bytes of this column in the last batch taken */
-    uint64_t stamp;      /* sequence number of the last line that wrote it */
+    uint64_t hint_rows;    /* rows of this column in the last batch taken: a size hint */
+    uint64_t hint_bytes;   /* STRING: bytes of this column in the last batch taken */
+    uint64_t stamp;        /* sequence number of the last line that wrote it */
 } ilp_col;
 
 typedef struct ilp_table {
-    char *name;          /* owned, NUL terminated */
-    uint32_t len;        /* bytes of name */
-    uint32_t next;       /* next table of the hash chain, NONE at its end */
-    uint64_t hash;       /* of name */
-    sdb_batch batch;     /* column 0 is `time` */
-    ilp_col *cols;       /* slots, in order of creation */
-    uint32_t ncols;      /* slots used, <= max_columns - 1 */
+    char *name;      /* owned, NUL terminated */
+    uint32_t len;    /* bytes of name */
+    uint32_t next;   /* next table of the hash chain, NONE at its end */
+    uint64_t hash;   /* of name */
+    sdb_batch batch; /* column 0 is `time` */
+    ilp_col *cols;   /* slots, in order of creation */
+    uint32_t ncols;  /* slots used, <= max_columns - 1 */
     uint32_t cols_cap;
-    uint32_t *bslot;     /* slot of batch column i (i >= 1); cols_cap + 1 entries */
-    uint32_t *buckets;   /* slot chain heads, mask + 1 entries */
+    uint32_t *bslot;   /* slot of batch column i (i >= 1); cols_cap + 1 entries */
+    uint32_t *buckets; /* slot chain heads, mask + 1 entries */
     uint32_t mask;
-    uint32_t *pos;       /* slot of the k-th key of the previous line, NONE if unknown */
+    uint32_t *pos; /* slot of the k-th key of the previous line, NONE if unknown */
     uint32_t pos_cap;
-    uint64_t hint_rows;  /* rows of the last batch taken: a size hint for the next */
+    uint64_t hint_rows; /* rows of the last batch taken: a size hint for the next */
 } ilp_table;
 
 typedef struct ilp_scan {
-    uint8_t st;          /* S_* */
-    uint64_t nl;         /* LFs passed inside string values */
+    uint8_t st;  /* S_* */
+    uint64_t nl; /* LFs passed inside string values */
 } ilp_scan;
 
 /* A parsed field value. */
 typedef struct ilp_val {
-    int kind;            /* enum kind */
-    int64_t i;           /* K_INT, K_UINT */
-    double f;            /* K_FLOAT */
-    bool b;              /* K_BOOL */
-    const char *s;       /* K_STRING, K_TAG: borrowed */
+    int kind;      /* enum kind */
+    int64_t i;     /* K_INT, K_UINT */
+    double f;      /* K_FLOAT */
+    bool b;        /* K_BOOL */
+    const char *s; /* K_STRING, K_TAG: borrowed */
     size_t n;
 } ilp_val;
 
 struct sdb_ilp {
-    sdb_ilp_opts o;        /* with defaults filled in */
-    int64_t scale;         /* nanoseconds per input time unit */
-    uint8_t cls[256];      /* C_* bits per byte */
-    ilp_table **tables;    /* in order of creation */
+    sdb_ilp_opts o;     /* with defaults filled in */
+    int64_t scale;      /* nanoseconds per input time unit */
+    uint8_t cls[256];   /* C_* bits per byte */
+    ilp_table **tables; /* in order of creation */
     uint32_t ntables;
     uint32_t tables_cap;
-    uint32_t *tbuckets;    /* table chain heads, tmask + 1 entries */
+    uint32_t *tbuckets; /* table chain heads, tmask + 1 entries */
     uint32_t tmask;
-    ilp_table *last;       /* table of the previous line, or NULL */
-    uint64_t stamp;        /* sequence number of the line being parsed */
-    int mode;              /* M_* */
-    uint64_t line_no;      /* physical line (1-based) where the next line starts */
-    uint64_t base;         /* stream offset of the first byte of the current feed */
-    char *carry;           /* the start of a line cut by the end of a chunk */
+    ilp_table *last;  /* table of the previous line, or NULL */
+    uint64_t stamp;   /* sequence number of the line being parsed */
+    int mode;         /* M_* */
+    uint64_t line_no; /* physical line (1-based) where the next line starts */
+    uint64_t base;    /* stream offset of the first byte of the current feed */
+    char *carry;      /* the start of a line cut by the end of a chunk */
     size_t carry_len;
     size_t carry_cap;
-    ilp_scan sc;           /* scan_line() state in CARRY and SKIP */
-    size_t skip_len;       /* SKIP: bytes of the rejected line seen so far */
-    bool skip_cr;          /* SKIP: the last of them is a CR */
-    uint64_t cur_line;     /* line_no of the line being parsed or carried */
-    uint64_t cur_off;      /* stream offset of its first byte */
-    char *sk;              /* scratch for unescaped names and keys */
+    ilp_scan sc;       /* scan_line() state in CARRY and SKIP */
+    size_t skip_len;   /* SKIP: bytes of the rejected line seen so far */
+    bool skip_cr;      /* SKIP: the last of them is a CR */
+    uint64_t cur_line; /* line_no of the line being parsed or carried */
+    uint64_t cur_off;  /* stream offset of its first byte */
+    char *sk;          /* scratch for unescaped names and keys */
     size_t sk_cap;
-    char *sv;              /* scratch for unescaped values and number text */
+    char *sv; /* scratch for unescaped values and number text */
     size_t sv_cap;
     /* the line being parsed, for rollback */
-    ilp_table *lt;         /* its table once known */
-    bool l_created;        /* the table was created by this line */
-    uint32_t l_bcols;      /* batch columns before the line */
-    uint32_t l_slots;      /* slots before the line */
-    uint32_t l_written;    /* distinct columns written by the line (time excluded) */
-    uint64_t l_nl;         /* LFs inside its string values */
-    bool l_too_long;       /* rejected for its length */
+    ilp_table *lt;                /* its table once known */
+    bool l_created;               /* the table was created by this line */
+    uint32_t l_bcols;             /* batch columns before the line */
+    uint32_t l_slots;             /* slots before the line */
+    uint32_t l_written;           /* distinct columns written by the line (time excluded) */
+    uint64_t l_nl;                /* LFs inside its string values */
+    bool l_too_long;              /* rejected for its length */
     char reason[SDB_ERR_MSG_MAX]; /* why the line was rejected */
-    uint64_t pending;      /* rows in batches */
+    uint64_t pending;             /* rows in batches */
+    locale_t cloc;                /* the C locale for strtod_l, or (locale_t)0 */
     sdb_ilp_stats st;
 };
 
@@ -310,14 +330,25 @@ static const char *show_more(size_t n)
     return n > SHOW ? "..." : "";
 }
 
-/* Record why the current line is rejected ("line N: ..."); returns R_REJECT. */
+/* Record why the current line is rejected ("line N: ..."); returns R_REJECT. Bytes quoted
+ * from the input that are control characters or not valid UTF-8 become '?', so the reason
+ * can go into JSON or a terminal as it is. */
 __attribute__((format(printf, 2, 3))) static int reject(sdb_ilp *p, const char *fmt, ...)
 {
     va_list ap;
+    uint8_t *c;
     int n = snprintf(p->reason, sizeof p->reason, "line %llu: ", (unsigned long long)p->cur_line);
     va_start(ap, fmt);
     vsnprintf(p->reason + n, sizeof p->reason - (size_t)n, fmt, ap);
     va_end(ap);
+    for (c = (uint8_t *)p->reason; *c != '\0';) {
+        size_t len = *c >= 0x80 ? utf8_len(c) : 1;
+        if (len == 0 || *c < 0x20 || *c == 0x7f) {
+            *c++ = '?';
+            continue;
+        }
+        c += len;
+    }
     return R_REJECT;
 }
 
@@ -361,7 +392,7 @@ static size_t unescape(char *dst, const uint8_t *a, const uint8_t *b, const char
 /* The bytes of the token [a, b) with its escapes resolved: either [a, b) itself or a copy
  * in *scratch. False when out of memory. */
 static inline bool token(char **scratch, size_t *cap, const uint8_t *a, const uint8_t *b, bool esc,
-                  const char *set, const char **out, size_t *n)
+                         const char *set, const char **out, size_t *n)
 {
     if (!esc) {
         *out = (const char *)a;
@@ -426,13 +457,14 @@ static inline sdb_rc push_string(sdb_column *c, const char *s, size_t n, sdb_err
     return sdb_column_push_str(c, s, n, err);
 }
 
-/* SYMBOL: a value met lately skips the dictionary. */
+/* SYMBOL: a value met lately skips the dictionary. (The empty value is always cached:
+ * storage/symdict.c compares a second "" against a NULL byte buffer, which UBSan flags.) */
 static inline sdb_rc push_symbol(sdb_column *c, ilp_col *slot, const char *s, size_t n,
                                  sdb_err *err)
 {
     uint32_t code, way = 0;
     ilp_symc *sc = slot->symc;
-    if (n > 0 && n <= SYMC_LEN) {
+    if (n <= SYMC_LEN) {
         if (sc == NULL) {
             sc = slot->symc = malloc(sizeof *sc);
             symc_clear(sc);
@@ -450,7 +482,7 @@ static inline sdb_rc push_symbol(sdb_column *c, ilp_col *slot, const char *s, si
         }
     }
     SDB_TRY(sdb_symdict_intern(c->dict, s, n, &code, err));
-    if (sc != NULL && n > 0 && n <= SYMC_LEN) {
+    if (sc != NULL && n <= SYMC_LEN) {
         memcpy(sc->val[way], s, n);
         sc->len[way] = (uint8_t)n;
         sc->code[way] = code;
@@ -561,8 +593,7 @@ static int table_get(sdb_ilp *p, const char *name, size_t n, ilp_table **out, sd
     *out = p->last = t;
     return R_OK;
 nomem:
-    SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for table '%.*s%s'", show_len(n), name,
-             show_more(n));
+    SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for table '%.*s%s'", show_len(n), name, show_more(n));
     return R_NOMEM;
 }
 
@@ -614,10 +645,11 @@ static int slot_get(sdb_ilp *p, ilp_table *t, const char *key, size_t n, uint32_
             goto found;
     }
     if (t->ncols + 1 >= p->o.max_columns)
-        return reject(p, "too many columns: table '%.*s%s' would get column %u ('%.*s%s'), the "
+        return reject(p,
+                      "too many columns: table '%.*s%s' would get column %u ('%.*s%s'), the "
                       "limit is %u",
-                      show_len(t->len), t->name, show_more(t->len), t->ncols + 2, show_len(n),
-                      key, show_more(n), p->o.max_columns);
+                      show_len(t->len), t->name, show_more(t->len), t->ncols + 2, show_len(n), key,
+                      show_more(n), p->o.max_columns);
     if (t->ncols == t->cols_cap) {
         uint32_t cap = t->cols_cap ? t->cols_cap * 2 : 16;
         ilp_col *cs = realloc(t->cols, (size_t)cap * sizeof *cs);
@@ -665,8 +697,7 @@ found:
     *out = c;
     return R_OK;
 nomem:
-    SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for column '%.*s%s'", show_len(n), key,
-             show_more(n));
+    SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for column '%.*s%s'", show_len(n), key, show_more(n));
     return R_NOMEM;
 }
 
@@ -754,7 +785,7 @@ static int parse_scalar(sdb_ilp *p, const uint8_t *a, const uint8_t *b, const ch
     case 'T':
     case 'f':
     case 'F': {
-        static const char *const words[] = {"t", "T", "true", "True", "TRUE",
+        static const char *const words[] = {"t", "T", "true",  "True",  "TRUE",
                                             "f", "F", "false", "False", "FALSE"};
         for (int w = 0; w < 10; w++)
             if (strlen(words[w]) == len && memcmp(words[w], a, len) == 0) {
@@ -786,8 +817,8 @@ static int parse_scalar(sdb_ilp *p, const uint8_t *a, const uint8_t *b, const ch
         if (*q == 'u') {
             if (neg)
                 return reject(p, "invalid unsigned integer '%.*s%s' for field '%.*s%s': negative",
-                              show_len(len), (const char *)a, show_more(len), show_len(klen),
-                              kname, show_more(klen));
+                              show_len(len), (const char *)a, show_more(len), show_len(klen), kname,
+                              show_more(klen));
             if (ovf || m > (uint64_t)INT64_MAX)
                 goto range;
             v->kind = K_UINT;
@@ -847,7 +878,8 @@ static int parse_scalar(sdb_ilp *p, const uint8_t *a, const uint8_t *b, const ch
         v->f = neg ? -0.0 : 0.0;
         return R_OK;
     }
-    /* exact fallback: strtod on a NUL-terminated copy of the validated text */
+    /* exact fallback: strtod on a NUL-terminated copy of the validated text, in the C
+     * locale whatever the process's LC_NUMERIC says */
     if (!grow_scratch(&p->sv, &p->sv_cap, len + 1)) {
         SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a number of %zu bytes", len);
         return R_NOMEM;
@@ -855,11 +887,10 @@ static int parse_scalar(sdb_ilp *p, const uint8_t *a, const uint8_t *b, const ch
     memcpy(p->sv, a, len);
     p->sv[len] = '\0';
     errno = 0;
-    v->f = strtod(p->sv, NULL);
+    v->f = p->cloc != (locale_t)0 ? strtod_l(p->sv, NULL, p->cloc) : strtod(p->sv, NULL);
     if (v->f == HUGE_VAL || v->f == -HUGE_VAL)
-        return reject(p, "invalid float '%.*s%s' for field '%.*s%s': out of range",
-                      show_len(len), (const char *)a, show_more(len), show_len(klen), kname,
-                      show_more(klen));
+        return reject(p, "invalid float '%.*s%s' for field '%.*s%s': out of range", show_len(len),
+                      (const char *)a, show_more(len), show_len(klen), kname, show_more(klen));
     return R_OK;
 range:
     return reject(p, "invalid integer '%.*s%s' for field '%.*s%s': out of range", show_len(len),
@@ -909,7 +940,8 @@ static int put(sdb_ilp *p, ilp_table *t, const char *key, size_t klen, uint32_t 
     int r, act;
     if (c == NULL) {
         if (klen == 4 && memcmp(key, "time", 4) == 0)
-            return reject(p, "%s 'time' is not allowed: `time` is the timestamp column of "
+            return reject(p,
+                          "%s 'time' is not allowed: `time` is the timestamp column of "
                           "table '%.*s%s'",
                           v->kind == K_TAG ? "tag" : "field", show_len(t->len), t->name,
                           show_more(t->len));
@@ -971,7 +1003,8 @@ static int put(sdb_ilp *p, ilp_table *t, const char *key, size_t klen, uint32_t 
     case A_STR:
         if (col->type == SDB_TYPE_SYMBOL) {
             if (v->n > SDB_SYMBOL_MAX)
-                return reject(p, "value of %zu bytes for '%.*s%s' is longer than the symbol "
+                return reject(p,
+                              "value of %zu bytes for '%.*s%s' is longer than the symbol "
                               "limit of %u bytes",
                               v->n, show_len(klen), key, show_more(klen), SDB_SYMBOL_MAX);
             rc = push_symbol(col, c, v->s, v->n, err);
@@ -1023,7 +1056,16 @@ static inline const uint8_t *scan_token(const uint8_t *cls, const uint8_t *q, ui
             if (q[1] == '\n')
                 return q + 1; /* the token ends in a backslash; the caller rejects it */
             *esc = true;
-            q += 2;
+            if (q[1] >= 0x80) {
+                size_t n = utf8_len(q + 1);
+                if (n == 0)
+                    return NULL;
+                q += 1 + n;
+            } else if (q[1] == '\0') {
+                return NULL;
+            } else {
+                q += 2;
+            }
         } else if (c >= 0x80) {
             size_t n = utf8_len(q);
             if (n == 0)
@@ -1048,8 +1090,8 @@ static inline bool at_eol(const uint8_t *q)
  * R_BLANK *next is the byte after the line's LF. With `final`, a string value still open
  * at the buffer's last LF is an error instead of R_INCOMPLETE. Any result other than
  * R_OK leaves the batches as they were. */
-static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const char *end,
-                            bool final, const char **next, sdb_err *err)
+static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const char *end, bool final,
+                            const char **next, sdb_err *err)
 {
     const uint8_t *cls = p->cls;
     const uint8_t *q = (const uint8_t *)s, *a;
@@ -1110,9 +1152,8 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
         if (q == k0)
             return reject(p, "missing tag key after ','");
         if (q[-1] == '\\')
-            return reject(p, "tag key '%.*s%s' ends with a backslash",
-                          show_len((size_t)(q - k0)), (const char *)k0,
-                          show_more((size_t)(q - k0)));
+            return reject(p, "tag key '%.*s%s' ends with a backslash", show_len((size_t)(q - k0)),
+                          (const char *)k0, show_more((size_t)(q - k0)));
         if (*q != '=')
             return reject(p, "tag '%.*s%s' has no value", show_len((size_t)(q - k0)),
                           (const char *)k0, show_more((size_t)(q - k0)));
@@ -1169,12 +1210,12 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
         if (q == k0)
             return reject(p, "missing field key");
         if (q[-1] == '\\')
-            return reject(p, "field key '%.*s%s' ends with a backslash",
-                          show_len((size_t)(q - k0)), (const char *)k0,
-                          show_more((size_t)(q - k0)));
+            return reject(p, "field key '%.*s%s' ends with a backslash", show_len((size_t)(q - k0)),
+                          (const char *)k0, show_more((size_t)(q - k0)));
         if (*q != '=') {
             if (first)
-                return reject(p, "missing fields in table '%.*s%s': expected key=value, found "
+                return reject(p,
+                              "missing fields in table '%.*s%s': expected key=value, found "
                               "'%.*s%s'",
                               show_len(t->len), t->name, show_more(t->len),
                               show_len((size_t)(q - k0)), (const char *)k0,
@@ -1232,7 +1273,8 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
             if (!token(&p->sv, &p->sv_cap, a, q, esc, "\"\\", &v.s, &v.n))
                 goto nomem;
             if (v.n > SDB_ILP_VALUE_MAX)
-                return reject(p, "value of field '%.*s%s' is %zu bytes, longer than the limit "
+                return reject(p,
+                              "value of field '%.*s%s' is %zu bytes, longer than the limit "
                               "of %u",
                               show_len(klen), key, show_more(klen), v.n, SDB_ILP_VALUE_MAX);
             q++;
@@ -1256,8 +1298,8 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
         }
         if (*q == ' ' || at_eol(q))
             break;
-        return reject(p, "unexpected '%c' after the value of field '%.*s%s'", *q,
-                      show_len(klen), key, show_more(klen));
+        return reject(p, "unexpected '%c' after the value of field '%.*s%s'", *q, show_len(klen),
+                      key, show_more(klen));
     }
 
     /* timestamp */
@@ -1296,8 +1338,8 @@ static int parse_line_inner(sdb_ilp *p, const char *s, const char *eol, const ch
     bad_ts:
         while (!(cls[*q] & C_VAL))
             q++;
-        return reject(p, "invalid timestamp '%.*s%s'", show_len((size_t)(q - t0)),
-                      (const char *)t0, show_more((size_t)(q - t0)));
+        return reject(p, "invalid timestamp '%.*s%s'", show_len((size_t)(q - t0)), (const char *)t0,
+                      show_more((size_t)(q - t0)));
     }
 have_ts:
     if (too_long(p, s, eol))
@@ -1514,9 +1556,9 @@ sdb_rc sdb_ilp_feed(sdb_ilp *p, const void *data, size_t len, sdb_err *err)
         s = lf + 1;
     } else if (p->mode == M_CARRY) {
         lf = scan_line(&p->sc, s, end);
-        size_t content = lf != NULL ? line_content(p->carry_len,
-                                                   p->carry[p->carry_len - 1] == '\r', s, lf)
-                                    : p->carry_len + len;
+        size_t content = lf != NULL
+                             ? line_content(p->carry_len, p->carry[p->carry_len - 1] == '\r', s, lf)
+                             : p->carry_len + len;
         /* without its LF yet, a line may still end in CR LF: one byte more is allowed */
         if (content > p->o.max_line + (lf == NULL)) {
             reject_too_long(p);
@@ -1605,8 +1647,7 @@ nomem:
 sdb_rc sdb_ilp_finish(sdb_ilp *p, sdb_err *err)
 {
     sdb_rc rc = SDB_OK;
-    if (p->mode == M_CARRY &&
-        p->carry_len - (p->carry[p->carry_len - 1] == '\r') > p->o.max_line) {
+    if (p->mode == M_CARRY && p->carry_len - (p->carry[p->carry_len - 1] == '\r') > p->o.max_line) {
         /* the carry may hold one byte more than a line, waiting for a CR LF */
         reject_too_long(p);
         reject_done(p, p->carry_len, p->sc.nl);
@@ -1649,6 +1690,7 @@ sdb_rc sdb_ilp_create(const sdb_ilp_opts *opts, sdb_ilp **out, sdb_err *err)
     if (p->o.max_line > SIZE_MAX / 4)
         p->o.max_line = SIZE_MAX / 4;
     p->scale = scales[p->o.precision];
+    p->cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); /* (locale_t)0: plain strtod */
     for (int c = 0x80; c < 256; c++)
         p->cls[c] = C_HEAD | C_KEY | C_STR;
     p->cls[','] = C_HEAD | C_KEY | C_VAL;
@@ -1682,6 +1724,8 @@ void sdb_ilp_destroy(sdb_ilp *p)
     free(p->carry);
     free(p->sk);
     free(p->sv);
+    if (p->cloc != (locale_t)0)
+        freelocale(p->cloc);
     free(p);
 }
 
@@ -1739,8 +1783,8 @@ sdb_rc sdb_ilp_take(sdb_ilp *p, sdb_ilp_table **tables, uint32_t *ntables, sdb_e
         t->hint_rows = out[k - 1].batch.nrows;
         (void)sdb_column_reserve(&t->batch.cols[0], t->hint_rows, NULL);
         for (uint32_t c = 0; c < t->ncols; c++) {
-            const sdb_column *old = t->cols[c].bcol >= 0 ? &out[k - 1].batch.cols[t->cols[c].bcol]
-                                                         : NULL;
+            const sdb_column *old =
+                t->cols[c].bcol >= 0 ? &out[k - 1].batch.cols[t->cols[c].bcol] : NULL;
             t->cols[c].hint_rows = old != NULL ? old->n : 0;
             t->cols[c].hint_bytes = old != NULL && old->type == SDB_TYPE_STRING ? old->nbytes : 0;
             t->cols[c].bcol = -1;

@@ -1,6 +1,7 @@
 /* The line-protocol parser: every vector and decision of LINE_PROTOCOL_CASES.md, chunking,
  * limits, schema rules, rollback and a random round trip. */
 #include <criterion/criterion.h>
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -230,8 +231,7 @@ Test(ilp, vectors_strings_and_escapes)
             "The \"string\" val");
     accept1("foo asdf=\"too hot\\cold\"", "foo", "asdf", SDB_TYPE_STRING, "too hot\\cold");
     accept1("foo asdf=\"too hot\\\\cold\"", "foo", "asdf", SDB_TYPE_STRING, "too hot\\cold");
-    accept1("foo asdf=\"too hot\\\\\\cold\"", "foo", "asdf", SDB_TYPE_STRING,
-            "too hot\\\\cold");
+    accept1("foo asdf=\"too hot\\\\\\cold\"", "foo", "asdf", SDB_TYPE_STRING, "too hot\\\\cold");
     accept1("wea\\,ther,wea\\=k=wea\\ v f=1", "wea,ther", "wea=k", SDB_TYPE_SYMBOL, "wea v");
     accept1("\\wea\\ther f=1", "\\wea\\ther", "f", SDB_TYPE_FLOAT64, "1");
     reject1("weather\\\\ f=1", "table name 'weather\\\\' ends with a backslash");
@@ -239,8 +239,8 @@ Test(ilp, vectors_strings_and_escapes)
             "string value");
     accept1("myTable,tagKey=🍭 fieldKey=\"Launch 🚀\" 1556813561098000000", "myTable", "tagKey",
             SDB_TYPE_SYMBOL, "🍭");
-    accept1("myTable,tagKey=🍭 fieldKey=\"Launch 🚀\" 1556813561098000000", "myTable",
-            "fieldKey", SDB_TYPE_STRING, "Launch 🚀");
+    accept1("myTable,tagKey=🍭 fieldKey=\"Launch 🚀\" 1556813561098000000", "myTable", "fieldKey",
+            SDB_TYPE_STRING, "Launch 🚀");
 }
 
 Test(ilp, vectors_structure_errors_are_rejected)
@@ -350,13 +350,18 @@ Test(ilp, decision_type_conflicts_reject_the_line_naming_both_types)
     static const struct {
         const char *in, *why;
     } cases[] = {
-        {"m v=1i\nm v=1.5\n", "line 2: column 'v' is int64 in table 'm' but the line writes float64"},
-        {"m v=1i\nm v=\"x\"\n", "line 2: column 'v' is int64 in table 'm' but the line writes string"},
+        {"m v=1i\nm v=1.5\n",
+         "line 2: column 'v' is int64 in table 'm' but the line writes float64"},
+        {"m v=1i\nm v=\"x\"\n",
+         "line 2: column 'v' is int64 in table 'm' but the line writes string"},
         {"m v=1.0\nm v=t\n", "line 2: column 'v' is float64 in table 'm' but the line writes bool"},
         {"m v=t\nm v=1i\n", "line 2: column 'v' is bool in table 'm' but the line writes int64"},
-        {"m v=\"s\"\nm v=1u\n", "line 2: column 'v' is string in table 'm' but the line writes uint64"},
-        {"m,v=a f=1\nm v=1,f=1\n", "line 2: column 'v' is symbol in table 'm' but the line writes float64"},
-        {"m v=1\nm,v=a f=1\n", "line 2: column 'v' is float64 in table 'm' but the line writes symbol (a tag)"},
+        {"m v=\"s\"\nm v=1u\n",
+         "line 2: column 'v' is string in table 'm' but the line writes uint64"},
+        {"m,v=a f=1\nm v=1,f=1\n",
+         "line 2: column 'v' is symbol in table 'm' but the line writes float64"},
+        {"m v=1\nm,v=a f=1\n",
+         "line 2: column 'v' is float64 in table 'm' but the line writes symbol (a tag)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run r;
@@ -407,8 +412,16 @@ Test(ilp, decision_invalid_utf8_rejects_the_line)
     const char *sv = sdb_column_str(col(table(&r, "m"), "s"), 0, &len);
     cr_assert(len == 3 && memcmp(sv, "a\0b", 3) == 0);
     done(&r);
-    accept1("m s=\"\xe2\x82\xac \xf0\x9f\x98\x80 \xc3\xa9\"", "m", "s", SDB_TYPE_STRING,
-            "€ 😀 é");
+    reject1("\\\xc1v f=1", "invalid UTF-8 or a NUL byte in the table name");
+    reject1("m,\\\xff=1 f=1", "invalid UTF-8 or a NUL byte in a tag key");
+    run rn;
+    memset(&rn, 0, sizeof rn);
+    parse_cuts(&rn, "m f\\\0=1", 7, NULL, 0, NULL);
+    cr_assert_eq(rn.nrej, 1);
+    cr_assert_str_eq(rn.r[0].reason, "line 1: invalid UTF-8 or a NUL byte in a field key");
+    done(&rn);
+    accept1("m,t=\\\xc3\xa9 f=1", "m", "t", SDB_TYPE_SYMBOL, "\\\xc3\xa9");
+    accept1("m s=\"\xe2\x82\xac \xf0\x9f\x98\x80 \xc3\xa9\"", "m", "s", SDB_TYPE_STRING, "€ 😀 é");
 }
 
 /* ------------------------------------------------------- lines and streams */
@@ -782,11 +795,24 @@ Test(ilp, rollback_removes_columns_and_tables_the_line_created)
 
 Test(ilp, floats_match_strtod_bit_for_bit)
 {
-    static const char *fixed[] = {"0", "-0", "0.1", "1.7976931348623157e308", "4.9e-324",
-                                  "2.2250738585072014e-308", "9007199254740993",
-                                  "123456789012345678901234567890", "0.000000000000000000001",
-                                  "1e22", "1e23", "-1.5e-7", "3.14159265358979323846", ".5",
-                                  "5.", "00001.25000", "1E+6", "12345678901234567e-5"};
+    static const char *fixed[] = {"0",
+                                  "-0",
+                                  "0.1",
+                                  "1.7976931348623157e308",
+                                  "4.9e-324",
+                                  "2.2250738585072014e-308",
+                                  "9007199254740993",
+                                  "123456789012345678901234567890",
+                                  "0.000000000000000000001",
+                                  "1e22",
+                                  "1e23",
+                                  "-1.5e-7",
+                                  "3.14159265358979323846",
+                                  ".5",
+                                  "5.",
+                                  "00001.25000",
+                                  "1E+6",
+                                  "12345678901234567e-5"};
     uint64_t x = 88172645463325252ULL;
     for (int i = 0; i < 20000 + (int)(sizeof fixed / sizeof fixed[0]); i++) {
         char num[64], line[96];
@@ -844,8 +870,8 @@ static uint64_t next_rand(void)
 /* A random string from an alphabet that needs every kind of escape. */
 static void rand_text(char *out, size_t n, bool backslash)
 {
-    static const char *const pieces[] = {"a", "b", "Z", "0", "-", "_", ",", "=", " ", "\\",
-                                         "\"", "é", "🚀", "x"};
+    static const char *const pieces[] = {"a", "b", "Z",  "0",  "-", "_", ",",
+                                         "=", " ", "\\", "\"", "é", "🚀", "x"};
     size_t k = 0;
     size_t len = 1 + next_rand() % 8;
     for (size_t i = 0; i < len; i++) {
@@ -873,13 +899,13 @@ static void esc(sdb_buf *b, const char *s, const char *set)
 Test(ilp, random_good_lines_round_trip, .timeout = 120)
 {
     enum { N = 10000, NT = 3, NK = 6 };
-    static char expect[N][NK][48];  /* rendered value per line and key, "" = absent */
+    static char expect[N][NK][48]; /* rendered value per line and key, "" = absent */
     static int line_table[N];
     static int64_t line_time[N];
     static const char *const tname[NT] = {"spans", "we,ird tab=le", "ünï"};
     /* key k: 0,1 tags; 2 int; 3 float; 4 string; 5 bool */
-    static const char *const kname[NK] = {"service", "we=ird,tag key", "tokens", "cost",
-                                          "note \"x\"", "ok"};
+    static const char *const kname[NK] = {"service", "we=ird,tag key", "tokens",
+                                          "cost",    "note \"x\"",     "ok"};
     sdb_buf in = SDB_BUF_INIT;
     for (int i = 0; i < N; i++) {
         int t = (int)(next_rand() % NT);
@@ -973,4 +999,93 @@ Test(ilp, random_good_lines_round_trip, .timeout = 120)
         cr_assert_eq(table(&r, tname[t])->batch.nrows, row[t]);
     done(&r);
     sdb_buf_free(&in);
+}
+
+/* ------------------------------------------------------------ odds and ends */
+
+Test(ilp, take_while_a_line_is_cut_keeps_it_for_the_next_batch)
+{
+    run r;
+    memset(&r, 0, sizeof r);
+    sdb_ilp *p = make(&r, NULL);
+    sdb_err err;
+    const char *a = "m f=1i 1\nm f=2i,s=\"x\ny", *b = "\" 2\nm f=3i 3\n";
+    cr_assert_eq(sdb_ilp_feed(p, a, strlen(a), &err), SDB_OK);
+    take(p, &r);
+    cr_assert_eq(r.nt, 1);
+    cr_assert_eq(r.t[0].batch.nrows, 1);
+    cr_assert_eq(r.t[0].batch.ncols, 2);
+    done(&r);
+    cr_assert_eq(sdb_ilp_feed(p, b, strlen(b), &err), SDB_OK);
+    sdb_ilp_set_now(p, 99);
+    cr_assert_eq(sdb_ilp_feed(p, "m f=4i\n", 7, &err), SDB_OK);
+    cr_assert_eq(sdb_ilp_finish(p, &err), SDB_OK);
+    take(p, &r);
+    cr_assert_eq(r.nrej, 0);
+    char *d = dump(&r);
+    cr_assert_str_eq(d, "table m rows 3\n"
+                        " time timestamp: [2] [3] [99]\n"
+                        " f int64: [2] [3] [4]\n"
+                        " s string: [x\ny] [NULL] [NULL]\n");
+    free(d);
+    done(&r);
+    sdb_ilp_stats st = sdb_ilp_get_stats(p);
+    cr_assert_eq(st.lines, 5);
+    cr_assert_eq(st.rows, 4);
+    sdb_ilp_destroy(p);
+}
+
+Test(ilp, documented_messages_are_the_real_ones)
+{
+    reject1("m,t f=1", "line 1: tag 't' has no value");
+    reject1("m,t\\ f=1", "line 1: missing fields in table 'm'");
+    reject1("m,t\\=x\\\\=1 f=1", "line 1: tag key 't\\=x\\\\' ends with a backslash");
+    reject1("m,t=a\\\\ f=1", "line 1: value of tag 't' ends with a backslash");
+    reject1("m f\\\\=1", "line 1: field key 'f\\\\' ends with a backslash");
+    reject1("m =1", "line 1: missing field key");
+    reject1("m f=\x01\xff\t", "line 1: invalid value '?"
+                              "?"
+                              "?' for field 'f'");
+    reject1("m f=\xc3\xa9x", "line 1: invalid value '\xc3\xa9x' for field 'f'");
+    memset(cat, 0, sizeof cat);
+    cat[0] = (catalog){"m", "at", SDB_TYPE_TIMESTAMP, 0};
+    sdb_ilp_opts o = {.resolve = resolve};
+    run r;
+    parse(&r, "m at=5i\n", &o);
+    cr_assert_eq(r.nrej, 1);
+    cr_assert_str_eq(r.r[0].reason,
+                     "line 1: column 'at' is timestamp in table 'm' but the line writes int64");
+    done(&r);
+    /* long names are cut in messages */
+    char line[256];
+    memset(line, 'n', sizeof line);
+    memcpy(line + 100, " f=x", 5);
+    parse(&r, line, NULL);
+    cr_assert_eq(r.nrej, 1);
+    cr_assert(strstr(r.r[0].reason, "invalid value 'x' for field 'f'") != NULL);
+    done(&r);
+    memcpy(line + 100, " f=1,g=", 8);
+    memset(line + 107, '9', 100);
+    memcpy(line + 207, "i", 2);
+    parse(&r, line, NULL);
+    cr_assert_eq(r.nrej, 1);
+    cr_assert(strstr(r.r[0].reason, "invalid integer '9999999999999999999999999999999999999999"
+                                    "999999999999999999999999...' for field 'g': out of range"),
+              "%s", r.r[0].reason);
+    done(&r);
+}
+
+Test(ilp, floats_ignore_the_process_locale)
+{
+    /* a locale with a decimal comma, when the system has one */
+    if (setlocale(LC_NUMERIC, "de_DE.UTF-8") == NULL &&
+        setlocale(LC_NUMERIC, "fr_FR.UTF-8") == NULL)
+        cr_skip_test("no locale with a decimal comma installed");
+    run r;
+    parse(&r, "m f=1.2345678901234567890123,g=2.5e-3", NULL);
+    setlocale(LC_NUMERIC, "C");
+    cr_assert_eq(r.nrej, 0);
+    cr_assert(col(table(&r, "m"), "f")->v.f64[0] == 1.2345678901234567890123);
+    cr_assert(col(table(&r, "m"), "g")->v.f64[0] == 2.5e-3);
+    done(&r);
 }

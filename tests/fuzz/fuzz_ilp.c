@@ -3,6 +3,7 @@
  * chosen points (or byte by byte), and the two outcomes (batches and rejections) must be
  * identical. Every batch must stay consistent: equal column lengths, `time` first, string
  * offsets in order, symbol codes inside their dictionary. A violation aborts. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +18,48 @@ typedef struct outcome {
     uint64_t last; /* line number of the last rejection */
 } outcome;
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "fuzz_ilp: %s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
-                    #cond);                                                                \
-            abort();                                                                       \
-        }                                                                                  \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz_ilp: %s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
+
+/* True when s[0..n) is valid UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
+static bool valid_utf8(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t len;
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF)
+            len = 3, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4)
+            len = 4, cp = c & 0x07;
+        else
+            return false;
+        if (n - i < len)
+            return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
+}
 
 static void on_reject(void *ctx, uint64_t line, uint64_t off, const char *reason)
 {
@@ -32,6 +67,9 @@ static void on_reject(void *ctx, uint64_t line, uint64_t off, const char *reason
     CHECK(line >= 1);
     CHECK(line >= o->last);
     CHECK(reason != NULL && strncmp(reason, "line ", 5) == 0);
+    CHECK(valid_utf8((const uint8_t *)reason, strlen(reason)));
+    for (const char *c = reason; *c != '\0'; c++)
+        CHECK((uint8_t)*c >= 0x20 && *c != 0x7f);
     o->last = line;
     o->lines++;
     sdb_buf_printf(&o->text, NULL, "reject %llu %llu %s\n", (unsigned long long)line,
@@ -58,7 +96,8 @@ static void check_and_dump(const sdb_ilp_table *t, uint32_t nt, sdb_buf *out)
 {
     for (uint32_t i = 0; i < nt; i++) {
         const sdb_batch *b = &t[i].batch;
-        CHECK(t[i].name != NULL);
+        CHECK(t[i].name != NULL && t[i].name[0] != '\0');
+        CHECK(valid_utf8((const uint8_t *)t[i].name, strlen(t[i].name)));
         CHECK(b->nrows > 0);
         CHECK(b->ncols >= 1 && strcmp(b->names[0], "time") == 0);
         CHECK(b->cols[0].type == SDB_TYPE_TIMESTAMP);
@@ -68,6 +107,8 @@ static void check_and_dump(const sdb_ilp_table *t, uint32_t nt, sdb_buf *out)
             const sdb_column *col = &b->cols[c];
             CHECK(col->n == b->nrows);
             CHECK(sdb_batch_find(b, b->names[c], strlen(b->names[c])) == (int)c);
+            CHECK(b->names[c][0] != '\0');
+            CHECK(valid_utf8((const uint8_t *)b->names[c], strlen(b->names[c])));
             sdb_buf_printf(out, NULL, "%s %d:", b->names[c], (int)col->type);
             for (uint64_t r = 0; r < col->n; r++) {
                 uint32_t len;
@@ -94,6 +135,7 @@ static void check_and_dump(const sdb_ilp_table *t, uint32_t nt, sdb_buf *out)
                         CHECK(col->v.off[r] <= col->v.off[r + 1] &&
                               col->v.off[r + 1] <= col->nbytes);
                     s = sdb_column_str(col, r, &len);
+                    CHECK(valid_utf8((const uint8_t *)s, len));
                     sdb_buf_printf(out, NULL, " %u:", len);
                     sdb_buf_append(out, s, len, NULL);
                     break;
@@ -178,9 +220,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run(&o, data, size, cuts, ncuts, &split);
     if (whole.text.len != split.text.len ||
         (whole.text.len > 0 && memcmp(whole.text.data, split.text.data, whole.text.len) != 0)) {
-        fprintf(stderr, "fuzz_ilp: cut at %zu and %zu (%d) changes the outcome\n--- whole\n%.*s"
-                "--- split\n%.*s", cuts[0], cuts[1], ncuts, (int)whole.text.len,
-                (const char *)whole.text.data, (int)split.text.len, (const char *)split.text.data);
+        fprintf(stderr,
+                "fuzz_ilp: cut at %zu and %zu (%d) changes the outcome\n--- whole\n%.*s"
+                "--- split\n%.*s",
+                cuts[0], cuts[1], ncuts, (int)whole.text.len, (const char *)whole.text.data,
+                (int)split.text.len, (const char *)split.text.data);
         abort();
     }
     sdb_buf_free(&whole.text);
