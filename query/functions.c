@@ -107,25 +107,37 @@ static unsigned distance(const char *a, size_t na, const char *b, size_t nb)
     return d[na][nb];
 }
 
-const char *sdb_func_suggest(const char *name, size_t len)
+const char *sdb_suggest_name(const char *name, size_t len, const char *const *cands, size_t n)
 {
-    char low[SUGGEST_MAX];
+    char low[SUGGEST_MAX], cand[SUGGEST_MAX];
     const char *best = NULL;
     unsigned best_d = 0;
     if (len == 0 || len > SUGGEST_MAX)
         return NULL;
     for (size_t i = 0; i < len; i++)
         low[i] = lower(name[i]);
-    for (size_t i = 0; i < NFUNCS; i++) {
-        size_t nl = strlen(funcs[i].name), longest = nl > len ? nl : len;
-        unsigned allowed = (unsigned)(longest / 3 > 1 ? longest / 3 : 1) * 10;
-        unsigned dist = distance(low, len, funcs[i].name, nl);
+    for (size_t i = 0; i < n; i++) {
+        size_t nl = strlen(cands[i]), longest = nl > len ? nl : len;
+        unsigned allowed = (unsigned)(longest / 3 > 1 ? longest / 3 : 1) * 10, dist;
+        if (nl > SUGGEST_MAX)
+            continue;
+        for (size_t k = 0; k < nl; k++)
+            cand[k] = lower(cands[i][k]);
+        dist = distance(low, len, cand, nl);
         if (dist <= allowed && (best == NULL || dist < best_d)) {
-            best = funcs[i].name;
+            best = cands[i];
             best_d = dist;
         }
     }
     return best;
+}
+
+const char *sdb_func_suggest(const char *name, size_t len)
+{
+    const char *names[NFUNCS];
+    for (size_t i = 0; i < NFUNCS; i++)
+        names[i] = funcs[i].name;
+    return sdb_suggest_name(name, len, names, NFUNCS);
 }
 
 sdb_rc sdb_func_unknown(const char *name, size_t len, sdb_pos pos, sdb_err *err)

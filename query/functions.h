@@ -36,6 +36,8 @@ const sdb_func_info *sdb_func_lookup(const char *name, size_t len);
  * nothing is close enough: at most one edit per three characters, and at least one. */
 const char *sdb_func_suggest(const char *name, size_t len);
 
+/* The candidate nearest to name by the same measure (for column names), or NULL. */
+const char *sdb_suggest_name(const char *name, size_t len, const char *const *cands, size_t n);
 /* Number of known functions, and the i-th (i < count) in table order. */
 size_t sdb_func_count(void);
 const sdb_func_info *sdb_func_at(size_t i);
