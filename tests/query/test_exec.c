@@ -189,8 +189,8 @@ Test(exec, in_between_like_match_reference)
         w2 += t.has[C_TOK] && (t.i[C_TOK] == 5 || t.i[C_TOK] == 77 || t.i[C_TOK] == -3);
         w3 += t.has[C_TOK] && t.i[C_TOK] >= 100 && t.i[C_TOK] <= 200;
         w4 += t.has[C_EP] && t.slen[C_EP] >= 2 && t.s[C_EP][1] == 'a'; /* '/a%' */
-        w5 += t.has[C_MODEL] && strstr(t.s[C_MODEL], "4") != NULL &&
-              t.s[C_MODEL][t.slen[C_MODEL] - 1] == 'o'; /* '%4_' style below */
+        w5 += t.has[C_MODEL] && t.slen[C_MODEL] >= 2 && t.s[C_MODEL][t.slen[C_MODEL] - 2] == '4' &&
+              t.s[C_MODEL][t.slen[C_MODEL] - 1] == 'o'; /* '%4_' */
         /* NOT IN with a NULL in the list is never true */
         w6 += 0;
     }
