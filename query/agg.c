@@ -503,6 +503,21 @@ void sdb_agg_finalize(const sdb_aggdef *d, uint8_t *state, sdb_value *out)
     }
 }
 
+static sdb_rc num_serialize(const num_state *s, sdb_buf *b, sdb_err *err)
+{
+    uint64_t bits;
+    memcpy(&bits, &s->v, 8);
+    SDB_TRY(sdb_buf_put_le64(b, bits, err));
+    return sdb_buf_put_le64(b, (uint64_t)s->has, err);
+}
+
+static void num_deserialize(num_state *s, const uint8_t *p)
+{
+    uint64_t bits = sdb_get_le64(p);
+    memcpy(&s->v, &bits, 8);
+    s->has = (int64_t)sdb_get_le64(p + 8);
+}
+
 sdb_rc sdb_agg_serialize(const sdb_aggdef *d, const uint8_t *state, sdb_buf *b, sdb_err *err)
 {
     const uint8_t *st = state + d->off;
@@ -538,14 +553,9 @@ sdb_rc sdb_agg_serialize(const sdb_aggdef *d, const uint8_t *state, sdb_buf *b, 
             SDB_TRY(sdb_buf_put_le32(b, s->len, err));
             return sdb_buf_append(b, s->p, s->has ? s->len : 0, err);
         }
-        /* fallthrough */
-    default: {
-        const num_state *s = (const num_state *)st;
-        uint64_t bits;
-        memcpy(&bits, &s->v, 8);
-        SDB_TRY(sdb_buf_put_le64(b, bits, err));
-        return sdb_buf_put_le64(b, (uint64_t)s->has, err);
-    }
+        return num_serialize((const num_state *)st, b, err);
+    default:
+        return num_serialize((const num_state *)st, b, err);
     }
 }
 
@@ -611,17 +621,15 @@ sdb_rc sdb_agg_deserialize(const sdb_aggdef *d, sdb_gtab *t, uint8_t *state, con
             s->p = copy;
             return SDB_OK;
         }
-        /* fallthrough */
-    default: {
-        num_state *s = (num_state *)st;
-        uint64_t bits;
         if (n != 16)
             goto bad;
-        bits = sdb_get_le64(p);
-        memcpy(&s->v, &bits, 8);
-        s->has = (int64_t)sdb_get_le64(p + 8);
+        num_deserialize((num_state *)st, p);
         return SDB_OK;
-    }
+    default:
+        if (n != 16)
+            goto bad;
+        num_deserialize((num_state *)st, p);
+        return SDB_OK;
     }
 bad:
     return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s state: malformed (%zu bytes)", sdb_agg_name(d->kind),

@@ -1602,9 +1602,9 @@ sdb_rc sdb_exec_run(sdb_qmem *m, const sdb_query_spec *sp, sdb_result **out,
                 goto done;
             }
             if (sp->nout)
-                r->types[c] = out_key_type(sp->out[c]->type);
+                r->types[c] = sp->out[c]->type;
             else if (c < q.ngroup)
-                r->types[c] = q.keys[c].type;
+                r->types[c] = sp->group[c]->type;
             else
                 r->types[c] = q.adefs[c - q.ngroup].out_type;
         }

@@ -97,11 +97,12 @@ typedef struct sdb_exec_stats {
     bool from_metadata;         /* answered from block statistics */
 } sdb_exec_stats;
 
-/* Rows of values, row-major. */
+/* Rows of values, row-major. A column of type SDB_TYPE_SYMBOL holds its values as strings
+ * (cells of type SDB_TYPE_STRING). */
 typedef struct sdb_result {
     uint32_t ncols;
     const char **names;
-    sdb_type *types;
+    sdb_type *types;            /* the output expressions' types */
     uint64_t nrows;
     sdb_value *cells;           /* nrows * ncols; strings point into the result */
     sdb_arena *arena;           /* owns everything */

@@ -285,12 +285,8 @@ sdb_pexpr *sdb_pexpr_make(sdb_qmem *m, sdb_pexpr_kind k, sdb_pexpr **in, uint32_
         t = SDB_TYPE_BOOL;
         break;
     }
-    case SDB_PX_AND: case SDB_PX_OR:
-        if (nargs != 2)
-            return type_error(k, args, nargs, err);
-        /* fallthrough */
-    case SDB_PX_NOT:
-        if (k == SDB_PX_NOT && nargs != 1)
+    case SDB_PX_AND: case SDB_PX_OR: case SDB_PX_NOT:
+        if (nargs != (k == SDB_PX_NOT ? 1u : 2u))
             return type_error(k, args, nargs, err);
         for (i = 0; i < nargs; i++) {
             if (is_null_const(args[i]) && !coerce(m, &args[i], SDB_TYPE_BOOL, err))

@@ -390,3 +390,195 @@ Test(exec, cancel_flag_stops_the_query)
     cr_assert_eq(sdb_exec_run(&qm, &sp, &r, NULL, &err), SDB_ERR_CANCELLED);
     cr_assert(strstr(err.msg, "cancelled") != NULL, "%s", err.msg);
 }
+
+/* ---- more semantics ---- */
+
+static sdb_result *project1(sdb_pexpr *e, uint64_t limit)
+{
+    sdb_query_spec sp = {.nout = 1, .out = (const sdb_pexpr *const *)&e, .has_limit = true,
+                         .limit = limit};
+    return run_spec(&sp, NULL);
+}
+
+Test(exec, division_by_zero_is_null_and_min_over_minus_one_is_an_error)
+{
+    sdb_result *r = project1(op2(SDB_PX_DIV, col(C_TOK), op2(SDB_PX_SUB, col(C_TOK), col(C_TOK))),
+                             100);
+    for (uint64_t i = 0; i < r->nrows; i++)
+        cr_assert(sdb_result_at(r, i, 0)->null);
+    sdb_result_destroy(r);
+    r = project1(op2(SDB_PX_DIV, f64(1.0), op2(SDB_PX_SUB, col(C_DUR), col(C_DUR))), 10);
+    for (uint64_t i = 0; i < r->nrows; i++)
+        cr_assert(sdb_result_at(r, i, 0)->null || isinf(sdb_result_at(r, i, 0)->u.f));
+    sdb_result_destroy(r);
+    sdb_pexpr *e = op2(SDB_PX_DIV, op2(SDB_PX_SUB, i64(INT64_MIN + 1), i64(1)), i64(-1));
+    sdb_query_spec sp = {.nout = 1, .out = (const sdb_pexpr *const *)&e, .snap = &fx_snap};
+    cr_assert_eq(sdb_exec_run(&qm, &sp, &r, NULL, &err), SDB_ERR_LIMIT);
+    cr_assert(strstr(err.msg, "int64 overflow in /") != NULL, "%s", err.msg);
+    e = opn(SDB_PX_ABS, (sdb_pexpr *[]){op2(SDB_PX_SUB, i64(INT64_MIN + 1), i64(1))}, 1);
+    sp.out = (const sdb_pexpr *const *)&e;
+    cr_assert_eq(sdb_exec_run(&qm, &sp, &r, NULL, &err), SDB_ERR_LIMIT);
+    cr_assert(strstr(err.msg, "int64 overflow in abs") != NULL, "%s", err.msg);
+}
+
+Test(exec, time_compares_with_iso_string_and_prunes)
+{
+    sdb_exec_stats st;
+    int64_t want = 0;
+    trow t;
+    int64_t lo = T0 + 3600LL * 1000000000LL;
+    FOR_ROWS(t) want += t.i[C_TIME] < lo;
+    cr_assert_eq(count_where(op2(SDB_PX_LT, col(C_TIME), str("2026-01-01T01:00:00Z")), 2, &st),
+                 want);
+    cr_assert_eq(st.segments_skipped, 1);
+    cr_assert_gt(st.blocks_skipped, 0);
+    cr_assert_null(sdb_pexpr_op2(&qm, SDB_PX_LT, col(C_TIME), str("yesterday"), &err));
+    cr_assert_eq(err.code, SDB_ERR_PARSE);
+    cr_assert(strstr(err.msg, "'yesterday' is not a timestamp") != NULL, "%s", err.msg);
+}
+
+Test(exec, case_without_else_and_coalesce_of_nulls_are_null)
+{
+    sdb_pexpr *c = opn(SDB_PX_CASE, (sdb_pexpr *[]){op2(SDB_PX_LT, col(C_TOK), i64(-1000)),
+                                                    i64(1)}, 2);
+    sdb_result *r = project1(c, 50);
+    for (uint64_t i = 0; i < r->nrows; i++)
+        cr_assert(sdb_result_at(r, i, 0)->null);
+    sdb_result_destroy(r);
+    sdb_pexpr *n = sdb_pexpr_null(&qm, SDB_TYPE_INT64, &err);
+    r = project1(opn(SDB_PX_COALESCE, (sdb_pexpr *[]){n, col(C_EXTRA)}, 2), 50);
+    for (uint64_t i = 0; i < r->nrows; i++) /* the first rows come from segment 0: no extra */
+        cr_assert(sdb_result_at(r, i, 0)->null);
+    sdb_result_destroy(r);
+}
+
+Test(exec, string_symbol_and_bool_aggregates_match_reference)
+{
+    sdb_aggspec a[6] = {{.kind = SDB_AGG_MIN, .arg = col(C_TRACE)},
+                        {.kind = SDB_AGG_MAX, .arg = col(C_MODEL)},
+                        {.kind = SDB_AGG_AVG, .arg = col(C_OK)},
+                        {.kind = SDB_AGG_SUM, .arg = col(C_OK)},
+                        {.kind = SDB_AGG_MIN, .arg = col(C_OK)},
+                        {.kind = SDB_AGG_COUNT, .arg = col(C_MODEL)}};
+    sdb_query_spec sp = {.naggs = 6, .aggs = a, .threads = 2};
+    sdb_result *r = run_spec(&sp, NULL);
+    trow t;
+    char mn[64] = "\x7f", mx[64] = "";
+    int64_t nok = 0, ntrue = 0, nmodel = 0;
+    FOR_ROWS(t)
+    {
+        char s[64];
+        memcpy(s, t.s[C_TRACE], t.slen[C_TRACE]);
+        s[t.slen[C_TRACE]] = '\0';
+        if (strcmp(s, mn) < 0)
+            strcpy(mn, s);
+        if (t.has[C_MODEL]) {
+            nmodel++;
+            memcpy(s, t.s[C_MODEL], t.slen[C_MODEL]);
+            s[t.slen[C_MODEL]] = '\0';
+            if (strcmp(s, mx) > 0)
+                strcpy(mx, s);
+        }
+        if (t.has[C_OK]) {
+            nok++;
+            ntrue += t.i[C_OK];
+        }
+    }
+    const sdb_value *v = sdb_result_at(r, 0, 0);
+    cr_assert(v[0].u.s.len == strlen(mn) && memcmp(v[0].u.s.p, mn, strlen(mn)) == 0);
+    cr_assert(v[1].u.s.len == strlen(mx) && memcmp(v[1].u.s.p, mx, strlen(mx)) == 0);
+    cr_assert_float_eq(v[2].u.f, (double)ntrue / (double)nok, 1e-12);
+    cr_assert_eq(v[3].u.i, ntrue);
+    cr_assert_eq(v[4].u.b, false);
+    cr_assert_eq(v[5].u.i, nmodel);
+    sdb_result_destroy(r);
+}
+
+Test(exec, unordered_projection_keeps_scan_order_for_any_thread_count)
+{
+    sdb_pexpr *outs[2] = {col(C_TRACE), col(C_DUR)};
+    sdb_pexpr *w = op2(SDB_PX_GT, col(C_TOK), i64(4000));
+    sdb_result *r[2];
+    for (int k = 0; k < 2; k++) {
+        sdb_query_spec sp = {.where = w, .nout = 2, .out = (const sdb_pexpr *const *)outs,
+                             .threads = k ? 4 : 1};
+        r[k] = run_spec(&sp, NULL);
+    }
+    trow t;
+    uint64_t i = 0;
+    FOR_ROWS(t)
+    {
+        if (!t.has[C_TOK] || t.i[C_TOK] <= 4000)
+            continue;
+        for (int k = 0; k < 2; k++) {
+            const sdb_value *v = sdb_result_at(r[k], i, 0);
+            cr_assert(v[0].u.s.len == t.slen[C_TRACE] &&
+                      memcmp(v[0].u.s.p, t.s[C_TRACE], t.slen[C_TRACE]) == 0);
+        }
+        i++;
+    }
+    cr_assert_eq(r[0]->nrows, i);
+    cr_assert_eq(r[1]->nrows, i);
+    sdb_result_destroy(r[0]);
+    sdb_result_destroy(r[1]);
+}
+
+Test(exec, aggregate_states_survive_serialization)
+{
+    sdb_agg_kind kinds[] = {SDB_AGG_COUNT, SDB_AGG_SUM, SDB_AGG_AVG, SDB_AGG_MIN, SDB_AGG_MAX,
+                            SDB_AGG_COUNT_DISTINCT, SDB_AGG_APPROX_DISTINCT,
+                            SDB_AGG_QUANTILE_EXACT, SDB_AGG_QUANTILE};
+    sdb_alloc al = {&qm, NULL};
+    double vals[1000];
+    uint64_t valid[SDB_VEC_WORDS];
+    uint32_t sel[1000], gids[1000];
+    memset(valid, 0xff, sizeof valid);
+    for (uint32_t i = 0; i < 1000; i++) {
+        vals[i] = (double)((i * 7919) % 1000) / 3.0;
+        sel[i] = i;
+        gids[i] = i % 3;
+        if (i % 10 == 0)
+            valid[i / 64] &= ~((uint64_t)1 << (i % 64));
+    }
+    sdb_vec v = {.type = SDB_TYPE_FLOAT64, .v.f64 = vals, .valid = valid};
+    for (unsigned k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        sdb_aggdef d;
+        sdb_gtab a, b;
+        uint32_t g;
+        cr_assert_eq(sdb_agg_define(kinds[k], SDB_TYPE_FLOAT64, 0.9, &d, &err), SDB_OK);
+        cr_assert_eq(sdb_gtab_init(&a, &al, d.size, 0, &err), SDB_OK);
+        cr_assert_eq(sdb_gtab_init(&b, &al, d.size, 0, &err), SDB_OK);
+        for (uint32_t i = 0; i < 3; i++) {
+            uint64_t key = i;
+            cr_assert_eq(sdb_gtab_find(&a, &key, 8, key, &g, &err), SDB_OK);
+            cr_assert_eq(sdb_gtab_find(&b, &key, 8, key, &g, &err), SDB_OK);
+        }
+        cr_assert_eq(sdb_agg_update(&d, &a, gids, &v, sel, 1000, &err), SDB_OK);
+        for (uint32_t i = 0; i < 3; i++) {
+            sdb_buf buf = {0};
+            sdb_value x, y;
+            cr_assert_eq(sdb_agg_serialize(&d, sdb_gtab_state(&a, i), &buf, &err), SDB_OK);
+            cr_assert_eq(sdb_agg_deserialize(&d, &b, sdb_gtab_state(&b, i), buf.data, buf.len,
+                                             &err), SDB_OK, "%s: %s", sdb_agg_name(kinds[k]),
+                         err.msg);
+            sdb_buf_free(&buf);
+            sdb_agg_finalize(&d, sdb_gtab_state(&a, i), &x);
+            sdb_agg_finalize(&d, sdb_gtab_state(&b, i), &y);
+            cr_assert_eq(x.null, y.null);
+            cr_assert(memcmp(&x.u, &y.u, 8) == 0, "%s group %u", sdb_agg_name(kinds[k]), i);
+        }
+        /* a truncated state is corrupt, not a crash */
+        sdb_buf buf = {0};
+        cr_assert_eq(sdb_agg_serialize(&d, sdb_gtab_state(&a, 0), &buf, &err), SDB_OK);
+        if (buf.len > 1) {
+            sdb_gtab c;
+            cr_assert_eq(sdb_gtab_init(&c, &al, d.size, 0, &err), SDB_OK);
+            uint64_t key = 0;
+            cr_assert_eq(sdb_gtab_find(&c, &key, 8, key, &g, &err), SDB_OK);
+            cr_assert_eq(sdb_agg_deserialize(&d, &c, sdb_gtab_state(&c, 0), buf.data,
+                                             buf.len - 1, &err), SDB_ERR_CORRUPT,
+                         "%s", sdb_agg_name(kinds[k]));
+        }
+        sdb_buf_free(&buf);
+    }
+}

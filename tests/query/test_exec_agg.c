@@ -174,7 +174,7 @@ static void run_grouped(int keycol, unsigned threads, bool expect_dense)
     cr_assert_eq(st.dense_groups, expect_dense);
     cr_assert_eq(r->nrows, (uint64_t)nrefs);
     cr_assert_eq(r->ncols, 9);
-    cr_assert_eq(r->types[0], SDB_TYPE_STRING);
+    cr_assert_eq(r->types[0], keycol >= 0 ? fx_types[keycol] : SDB_TYPE_STRING);
     for (uint64_t i = 0; i < r->nrows; i++) {
         const sdb_value *v = sdb_result_at(r, i, 0);
         ref *g = ref_get(v->u.s.p, v->u.s.len, v->null);
