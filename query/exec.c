@@ -1518,6 +1518,8 @@ static sdb_rc prepare(qctx *q, sdb_err *err)
         q->adefs[a].off = q->stride;
         q->stride += q->adefs[a].size;
     }
+    if (q->stride == 0)
+        q->stride = 8; /* group by without aggregates still gets state rows */
     if (q->ngroup >= 1 && q->ngroup <= 2 && q->keys[0].sym && (q->ngroup == 1 || q->keys[1].sym)) {
         uint64_t n = (uint64_t)(q->keys[0].nullid + 1) *
                      (q->ngroup > 1 ? q->keys[1].nullid + 1 : 1);

@@ -8,9 +8,7 @@ sdb_rc sdb_gtab_init(sdb_gtab *t, const sdb_alloc *al, uint32_t stride, uint32_t
 {
     memset(t, 0, sizeof *t);
     t->al = *al;
-    t->stride = (stride + 7u) & ~7u;
-    if (t->stride == 0)
-        t->stride = 8;
+    t->stride = (stride + 7u) & ~7u; /* 0: a set, no state rows */
     if (dense_n > 0) {
         t->dense = true;
         t->dense_n = dense_n;
@@ -31,7 +29,7 @@ static sdb_rc add_group(sdb_gtab *t, uint32_t *gid, sdb_err *err)
 {
     if (t->n >= SDB_GTAB_MAX_GROUPS)
         return SDB_FAIL(err, SDB_ERR_LIMIT, "query has more than %u groups", SDB_GTAB_MAX_GROUPS);
-    if (t->n % SDB_GTAB_PAGE == 0) {
+    if (t->stride > 0 && t->n % SDB_GTAB_PAGE == 0) {
         uint32_t p = t->n / SDB_GTAB_PAGE;
         if (p == t->pages_cap) {
             uint32_t ncap = t->pages_cap ? t->pages_cap * 2 : 8;

@@ -20,7 +20,7 @@
 
 typedef struct sdb_gtab {
     sdb_alloc al;
-    uint32_t stride;       /* state bytes per group (multiple of 8) */
+    uint32_t stride;       /* state bytes per group (multiple of 8; 0: a set of keys) */
     uint32_t n;            /* groups */
     uint8_t **pages;       /* state rows */
     uint32_t npages, pages_cap;
@@ -34,7 +34,8 @@ typedef struct sdb_gtab {
     uint32_t *dense_gid;   /* dense key -> group id + 1 */
 } sdb_gtab;
 
-/* Initialise; dense_n > 0 selects dense mode. States of new groups are zero-filled. */
+/* Initialise; dense_n > 0 selects dense mode. States of new groups are zero-filled; with
+ * stride 0 the table is a set of keys (no states). */
 sdb_rc sdb_gtab_init(sdb_gtab *t, const sdb_alloc *al, uint32_t stride, uint32_t dense_n,
                      sdb_err *err);
 /* The group id of key (hash mode), inserting it when new (*is_new set). The key bytes are

@@ -582,3 +582,30 @@ Test(exec, aggregate_states_survive_serialization)
         sdb_buf_free(&buf);
     }
 }
+
+Test(exec, group_by_without_aggregates_lists_distinct_keys)
+{
+    sdb_pexpr *k[2] = {col(C_STATUS), col(C_TOK)};
+    sdb_order o[2] = {{.col = 0}, {.col = 1}};
+    sdb_query_spec sp = {.aggregate = true, .ngroup = 2, .group = (const sdb_pexpr *const *)k,
+                         .norder = 2, .order = o, .threads = 2};
+    sdb_result *r = run_spec(&sp, NULL);
+    static bool seen[2][5102];
+    trow t;
+    uint64_t want = 0;
+    FOR_ROWS(t)
+    {
+        int s = seq(&t, C_STATUS, "error");
+        int i = t.has[C_TOK] ? (int)(t.i[C_TOK] + 100) : 5101;
+        if (!seen[s][i]) {
+            seen[s][i] = true;
+            want++;
+        }
+    }
+    cr_assert_eq(r->nrows, want);
+    cr_assert_eq(r->ncols, 2);
+    /* ordered: "error" before "ok", NULL tokens last within each */
+    cr_assert(sdb_result_at(r, 0, 0)->u.s.len == 5);
+    cr_assert(sdb_result_at(r, r->nrows - 1, 1)->null);
+    sdb_result_destroy(r);
+}
