@@ -80,9 +80,11 @@ static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_c
         }
         return SDB_OK;
     }
+    bool have_prev = false;
     for (j = 0; j < n; j++) {
         uint32_t i = sel[j];
         size_t need = 0;
+        sdb_buf tmp;
         for (k = 0; k < q->ngroup; k++)
             need += 1 + (kv[k]->type == SDB_TYPE_STRING ? 4 + (size_t)kv[k]->v.str[i & (kv[k]->is_const ? 0 : UINT32_MAX)].len : 8);
         w->key.len = 0;
@@ -119,8 +121,18 @@ static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_c
             default: key_put(&w->key, &v->v.i64[x], 8); break;
             }
         }
+        /* runs of equal keys (time buckets of sorted data) skip hashing and probing */
+        if (have_prev && w->key.len == w->prev.len &&
+            memcmp(w->key.data, w->prev.data, w->key.len) == 0) {
+            w->gids[j] = w->gids[j - 1];
+            continue;
+        }
         SDB_TRY(sdb_gtab_find(&pt->tab, w->key.data, (uint32_t)w->key.len,
                               sdb_hash64(w->key.data, w->key.len), &w->gids[j], err));
+        tmp = w->prev;
+        w->prev = w->key;
+        w->key = tmp;
+        have_prev = true;
     }
     return SDB_OK;
 }

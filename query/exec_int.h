@@ -109,7 +109,7 @@ typedef struct worker {
     uint32_t *tmpsel;
     sdb_prog_state **conj, **gst, **ast, **ost;
     uint32_t gids[SDB_VEC_SIZE];
-    sdb_buf key;
+    sdb_buf key, prev;            /* serialized group key of this row and of the last new one */
     uint64_t *keyoff;             /* SDB_VEC_SIZE + 1 */
 } worker;
 
