@@ -1,0 +1,149 @@
+/* Internals of the physical query (exec.h) shared by its files:
+ *   exec.c       - run: prepare, workers, ordered merge of per-morsel partials
+ *   exec_scan.c  - pruning predicates, block and segment pruning, morsels, decoding a morsel
+ *                  into vectors, filtering (split off from exec.c)
+ *   exec_agg.c   - group keys (dense global symbol codes or serialized keys), partial
+ *                  aggregation, merge, finalize, output expressions and having, metadata
+ *   exec_sort.c  - projection rows, result rows, top-N heap, sort, offset and limit */
+#ifndef SDB_QUERY_EXEC_INT_H
+#define SDB_QUERY_EXEC_INT_H
+
+#include <stdatomic.h>
+#include <pthread.h>
+
+#include "query/exec.h"
+#include "query/hashtable.h"
+#include "storage/common/buf.h"
+
+#define MEM_MORSEL  65536u
+#define DENSE_MAX   65536u
+
+
+typedef enum pkind { P_CMP, P_IN, P_BETWEEN, P_ISNULL, P_NOTNULL, P_SYM, P_STR } pkind;
+
+typedef struct pred {
+    pkind kind;
+    uint32_t col;
+    sdb_pexpr_kind op;      /* P_CMP */
+    sdb_type ctype;         /* constant class: INT64 or FLOAT64 for numbers */
+    sdb_value lo, hi;       /* P_CMP: lo; P_BETWEEN: lo, hi */
+    uint32_t nlist;
+    const sdb_value *list;  /* P_IN, P_SYM, P_STR (non-NULL items) */
+} pred;
+
+typedef struct morsel {
+    uint32_t unit;          /* segment index, or nsegs + memtable index */
+    uint32_t blk;           /* block (segment) or slice (memtable) */
+    uint32_t rows;
+} morsel;
+
+typedef struct keyinfo {
+    bool sym;               /* a bare symbol column: grouped by global code */
+    uint32_t col;
+    sdb_symdict *gdict;     /* global strings of the key (sym) */
+    uint32_t **map;         /* per unit: local code -> global code (sym) */
+    uint32_t nullid;        /* global code of NULL = number of strings */
+    sdb_type type;          /* output type (symbol keys: string) */
+} keyinfo;
+
+typedef struct partial {
+    sdb_arena *arena;
+    sdb_gtab tab;           /* aggregate */
+    sdb_value *rows;        /* project: nrows * nout */
+    uint64_t nrows, cap;
+} partial;
+
+typedef struct qctx {
+    sdb_qmem *m;
+    const sdb_query_spec *sp;
+    const sdb_table_snap *snap;
+    uint32_t ncols, nunits;
+    bool *need, *need_filter;
+    int32_t *segcol;              /* [unit * ncols + col]: column index in the unit, or -1 */
+    sdb_dict *dicts;              /* [unit * ncols + col] for symbol columns */
+    uint32_t nconj;
+    sdb_prog **conj;
+    uint32_t npreds;
+    pred *preds;
+    morsel *ms;
+    uint32_t nms;
+    /* aggregate */
+    bool agg;
+    uint32_t ngroup, naggs;
+    keyinfo *keys;
+    sdb_prog **gprog, **aprog;
+    sdb_aggdef *adefs;
+    uint32_t stride;
+    uint32_t dense_n;             /* > 0: dense mode */
+    /* projection */
+    uint32_t nout;
+    sdb_prog **oprog;
+    /* merge */
+    pthread_mutex_t mx;
+    partial **pending;
+    uint32_t next;
+    sdb_gtab global;
+    sdb_result *res;              /* projection rows accumulate here */
+    uint64_t res_cap;
+    uint64_t *seq;                /* heap: arrival number of each row */
+    uint64_t arrived;
+    uint64_t keep;                /* offset + limit, UINT64_MAX: all */
+    atomic_bool done;             /* enough rows: stop taking morsels */
+    /* run */
+    atomic_uint next_morsel;
+    atomic_bool stop;
+    bool failed;
+    sdb_err ferr;
+    atomic_uint_fast64_t blocks, blocks_decoded, rows, mem_rows;
+} qctx;
+
+typedef struct worker {
+    qctx *q;
+    sdb_arena *arena;
+    sdb_seg_blockbuf *bb;         /* per table column */
+    bool *decoded;
+    sdb_vec *cols;                /* per table column */
+    sdb_str **strs;               /* per string column: SDB_VEC_SIZE */
+    uint32_t *sels;               /* nvec * SDB_VEC_SIZE */
+    uint32_t *nsels;
+    uint32_t *tmpsel;
+    sdb_prog_state **conj, **gst, **ast, **ost;
+    uint32_t gids[SDB_VEC_SIZE];
+    sdb_buf key, prev;            /* serialized group key of this row and of the last new one */
+    uint64_t *keyoff;             /* SDB_VEC_SIZE + 1 */
+} worker;
+
+static inline sdb_type sdb_exec_key_type(sdb_type t)
+{
+    return t == SDB_TYPE_SYMBOL ? SDB_TYPE_STRING : t;
+}
+
+
+/* exec.c */
+void sdb_exec_fail(qctx *q, const sdb_err *e);
+bool sdb_exec_stopping(qctx *q);
+/* exec_scan.c: pruning, morsels, decoding */
+sdb_rc sdb_exec_extract(qctx *q, const sdb_pexpr *e, sdb_err *err);
+sdb_rc sdb_exec_split_conj(qctx *q, const sdb_pexpr *e, sdb_err *err);
+sdb_rc sdb_exec_map_columns(qctx *q, sdb_err *err);
+sdb_rc sdb_exec_plan_morsels(qctx *q, sdb_exec_stats *st, sdb_err *err);
+sdb_rc sdb_exec_run_morsel(worker *w, uint32_t mi, partial *pt, sdb_err *err);
+/* exec_agg.c: group keys, partial aggregation, merge, finalize, metadata answers */
+sdb_rc sdb_exec_key_space(qctx *q, keyinfo *k, sdb_err *err);
+void sdb_exec_free_keys(qctx *q);
+sdb_rc sdb_exec_consume_agg(worker *w, partial *pt, const morsel *mo, const sdb_chunk *ch,
+                            const uint32_t *sel, uint32_t n, sdb_err *err);
+sdb_rc sdb_exec_merge_groups(qctx *q, partial *pt, sdb_err *err);
+sdb_rc sdb_exec_group_row(qctx *q, uint32_t g, sdb_value *row, sdb_err *err);
+sdb_rc sdb_exec_post_aggregate(qctx *q, const sdb_value *rows, uint64_t nrows, sdb_err *err);
+bool sdb_exec_metadata_ok(qctx *q);
+sdb_rc sdb_exec_metadata(qctx *q, sdb_exec_stats *st, sdb_err *err);
+/* exec_sort.c: projection rows, result rows, top-N heap, sort, offset/limit */
+sdb_rc sdb_exec_copy_str(sdb_qmem *m, sdb_arena *a, sdb_value *v, sdb_err *err);
+void sdb_exec_vec_value(const sdb_vec *v, uint32_t i, sdb_value *out);
+sdb_rc sdb_exec_consume_project(worker *w, partial *pt, const sdb_chunk *ch, const uint32_t *sel,
+                                uint32_t n, sdb_err *err);
+sdb_rc sdb_exec_result_push(qctx *q, const sdb_value *row, sdb_err *err);
+sdb_rc sdb_exec_finish(qctx *q, sdb_err *err);
+
+#endif
