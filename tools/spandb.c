@@ -21,6 +21,8 @@ const sdb_command sdb_commands[] = {
     {"import", sdb_cmd_import, "[--data DIR] [--format F] [--strict] FILE...",
      "load line-protocol files (plain, .zst, .lz4, -) into a data directory"},
     {"inspect", sdb_cmd_inspect, "FILE.seg...", "show what a segment file holds, column by column"},
+    {"query", sdb_cmd_query, "[--data DIR] [--format F] \"SQL\"",
+     "run a SQL statement on a data directory"},
     {"verify", sdb_cmd_verify, "FILE.seg... | --data DIR",
      "check every checksum and block of segments (and the WAL)"},
     {"version", cmd_version, "", "print the version"},
