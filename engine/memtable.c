@@ -104,7 +104,8 @@ static sdb_rc append_part(sdb_memtable *m, sdb_mempart *p, const sdb_batch *b,
 {
     uint64_t done = 0;
     uint32_t *tmp = NULL;
-    if (rows == NULL && n > SDB_BLOCK_ROWS) {
+    /* NULL means all rows of b: spelled out, since a batch may span two chunks */
+    if (rows == NULL) {
         tmp = malloc(n * sizeof *tmp);
         if (tmp == NULL)
             return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %llu row numbers",
