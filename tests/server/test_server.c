@@ -120,6 +120,29 @@ Test(server, tcp_type_conflict_rejects_line_naming_table_column_types)
     close(fd);
 }
 
+Test(server, tcp_batches_across_memtable_chunks_keep_each_row_once)
+{
+    char line[4096], rows[4096];
+    char *buf = malloc(4 * 1024 * 1024);
+    int fd;
+    start();
+    fd = th_connect(tport());
+    for (int batch = 0; batch < 3; batch++) {
+        size_t n = 0;
+        for (int i = batch * 30000; i < (batch + 1) * 30000; i++)
+            n += (size_t)sprintf(buf + n, "c id=%di %d\n", i, i + 1);
+        th_send_n(fd, buf, n);
+        th_send(fd, "FLUSH\n");
+        cr_assert(gt(int, th_reply(fd, line, sizeof line, NULL, 0), 0));
+        cr_assert(not(eq(ptr, strstr(line, "durable"), NULL)), "%s", line);
+    }
+    th_send(fd, "SELECT count(*), count(DISTINCT id), sum(id) FROM c\n");
+    cr_assert(gt(int, th_reply(fd, line, sizeof line, rows, sizeof rows), 0));
+    cr_assert(not(eq(ptr, strstr(rows, "[90000,90000,4049955000]"), NULL)), "%s", rows);
+    free(buf);
+    close(fd);
+}
+
 Test(server, tcp_statement_error_keeps_connection_usable)
 {
     char line[4096];
