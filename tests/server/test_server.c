@@ -290,6 +290,63 @@ Test(server, tcp_query_over_memory_limit_fails_and_connection_stays)
     close(fd);
 }
 
+/* 200,000 rows with distinct strings: a query that takes well over the watchdog's 50 ms */
+static void load_many(int fd)
+{
+    char line[4096];
+    char *buf = malloc(16 * 1024 * 1024);
+    size_t n = 0;
+    for (int i = 0; i < 200000; i++)
+        n += (size_t)sprintf(buf + n, "m,k=k%d v=%di,s=\"id-%d\" %d\n", i % 100, i, i, i + 1);
+    th_send_n(fd, buf, n);
+    th_send(fd, "FLUSH\n");
+    cr_assert(gt(int, th_reply(fd, line, sizeof line, NULL, 0), 0));
+    cr_assert(not(eq(ptr, strstr(line, "durable"), NULL)), "%s", line);
+    free(buf);
+}
+
+Test(server, tcp_query_over_timeout_is_cancelled_and_connection_stays)
+{
+    char line[4096];
+    int fd;
+    opts.query_timeout_ms = 1;
+    opts.threads = 1;
+    start();
+    fd = th_connect(tport());
+    load_many(fd);
+    th_send(fd, "SELECT s, count(*), quantile_exact(v, 0.5) FROM m GROUP BY s ORDER BY 2 DESC\n"
+                "PING\n");
+    cr_assert(gt(int, th_reply(fd, line, sizeof line, NULL, 0), 0));
+    cr_assert(not(eq(ptr, strstr(line, "--query-timeout"), NULL)), "%s", line);
+    cr_assert(gt(int, th_reply(fd, line, sizeof line, NULL, 0), 0));
+    cr_assert(not(eq(ptr, strstr(line, "pong"), NULL)), "%s", line);
+    close(fd);
+}
+
+Test(server, tcp_writes_and_other_connections_go_on_during_a_long_query)
+{
+    char line[4096], rows[4096];
+    int slow, fast;
+    opts.query_slots = 1; /* the long query holds the only slot: writes need none */
+    opts.threads = 1;
+    start();
+    slow = th_connect(tport());
+    load_many(slow);
+    th_send(slow, "SELECT s, count(*), quantile_exact(v, 0.5) FROM m GROUP BY s ORDER BY 2 DESC "
+                  "LIMIT 1\n");
+    fast = th_connect(tport());
+    th_send(fast, "w v=1i 1\nw v=2i 2\nFLUSH\n");
+    cr_assert(gt(int, th_reply(fast, line, sizeof line, NULL, 0), 0));
+    cr_assert(not(eq(ptr, strstr(line, "durable"), NULL)), "%s", line);
+    th_send(fast, "SELECT sum(v) FROM w\n");
+    cr_assert(gt(int, th_reply(fast, line, sizeof line, rows, sizeof rows), 0));
+    cr_assert(not(eq(ptr, strstr(rows, "[3]"), NULL)), "%s", rows);
+    cr_assert(gt(int, th_reply(slow, line, sizeof line, NULL, 0), 0));
+    cr_assert(zero(int, strncmp(line, "{\"ok\":true,\"rows\":1", 19)), "%s", line);
+    close(slow);
+    close(fast);
+}
+
 Test(server, tcp_client_vanishing_mid_result_costs_only_its_work)
 {
     char line[4096];
