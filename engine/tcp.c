@@ -339,7 +339,7 @@ static void process(tcp_conn *c, bool eof)
         c->in_len -= pos;
         c->partial_since = c->in_len > 0 ? sdb_server_now_ms() : 0;
     }
-    if (c->in_len >= c->s->o.max_line && !c->skipping && !c->closing) {
+    if (c->in_len > c->s->o.max_line && !c->skipping && !c->closing) {
         char msg[160];
         snprintf(msg, sizeof msg,
                  "line %llu is longer than the limit of %zu bytes (--max-line); skipped",

@@ -86,21 +86,31 @@ static int stop(int sig)
     return status;
 }
 
-/* count(*) and count(DISTINCT id) of table t, and count of ids below below. */
-static void counts(uint16_t port, long below, long *all, long *distinct, long *acked)
+/* One integer row of a single-row statement. */
+static void ints(int fd, const char *q, long *a, long *b)
 {
-    char line[4096], rows[4096], q[256];
-    int fd = th_connect(port);
-    cr_assert(fd >= 0);
-    snprintf(q, sizeof q,
-             "SELECT count(*), count(DISTINCT id), count_if(id < %ld) FROM t\n", below);
+    char line[4096], rows[4096];
     th_send(fd, q);
     cr_assert(gt(int, th_reply(fd, line, sizeof line, rows, sizeof rows), 0));
     cr_assert(zero(int, strncmp(line, "{\"ok\":true", 10)), "%s", line);
     {
         char *r = strchr(strchr(rows, '\n') + 1, '[');
-        cr_assert(eq(int, sscanf(r, "[%ld,%ld,%ld]", all, distinct, acked), 3), "%s", rows);
+        if (b != NULL)
+            cr_assert(eq(int, sscanf(r, "[%ld,%ld]", a, b), 2), "%s", rows);
+        else
+            cr_assert(eq(int, sscanf(r, "[%ld]", a), 1), "%s", rows);
     }
+}
+
+/* count(*) and count(DISTINCT id) of table t, and the count of ids below below. */
+static void counts(uint16_t port, long below, long *all, long *distinct, long *acked)
+{
+    char q[256];
+    int fd = th_connect(port);
+    cr_assert(fd >= 0);
+    ints(fd, "SELECT count(*), count(DISTINCT id) FROM t\n", all, distinct);
+    snprintf(q, sizeof q, "SELECT count(*) FROM t WHERE id < %ld\n", below);
+    ints(fd, q, acked, NULL);
     close(fd);
 }
 
