@@ -8,6 +8,7 @@
  * Bodies are bounded by max_body (also after gunzip, 413 past it) and must arrive within
  * request_timeout_ms. With a token every endpoint but /health needs
  * "Authorization: Bearer <token>" (or "Token <token>"). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,6 +417,8 @@ static void notify_conn(void *cls, struct MHD_Connection *conn, void **sock_ctx,
     else
         atomic_fetch_sub(&s->metrics.http_connections, 1);
 }
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
