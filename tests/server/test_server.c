@@ -564,3 +564,21 @@ Test(server, http_health_and_metrics)
     cr_assert(eq(int, st, 404));
     close(fd);
 }
+
+Test(server, http_slow_body_is_cut_off)
+{
+    const char *head = "POST /write HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 200\r\n\r\n";
+    int fd, closed = 0;
+    opts.request_timeout_ms = 300;
+    start();
+    fd = th_connect(hport());
+    th_send(fd, head);
+    for (int i = 0; i < 60 && !closed; i++) { /* a byte every 50 ms: 3 s for the body */
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        th_send_n(fd, "x", 1);
+        if (poll(&p, 1, 50) == 1)
+            closed = th_closed(fd);
+    }
+    cr_assert(closed, "the server kept a slow body open");
+    close(fd);
+}
