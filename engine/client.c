@@ -230,7 +230,7 @@ static bool parse_value(jp *j, jv *v)
         j->p += 5;
     } else {
         const char *s = j->p;
-        while (j->p < j->end && strchr("+-0123456789.eE", *j->p) != NULL)
+        while (j->p < j->end && *j->p != '\0' && strchr("+-0123456789.eE", *j->p) != NULL)
             j->p++;
         if (j->p == s)
             return false;
@@ -442,15 +442,47 @@ static sdb_rc cell(sdb_arena *a, const jv *x, sdb_type t, sdb_value *v, sdb_err 
                     sdb_type_name(t));
 }
 
+/* Where reply lines come from: the socket, or a text (sdb_client_parse_reply). */
+typedef struct line_src {
+    sdb_client *c;      /* NULL: read from text */
+    const char *text;
+    size_t len, pos;
+} line_src;
+
+static sdb_rc next_line(line_src *src, const char **line, size_t *len, sdb_err *err)
+{
+    const char *nl;
+    if (src->c != NULL)
+        return read_line(src->c, line, len, err);
+    if (src->pos >= src->len)
+        return SDB_FAIL(err, SDB_ERR_IO, "the server closed the connection");
+    nl = memchr(src->text + src->pos, '\n', src->len - src->pos);
+    *line = src->text + src->pos;
+    *len = nl != NULL ? (size_t)(nl - *line) : src->len - src->pos;
+    src->pos += *len + 1;
+    return SDB_OK;
+}
+
+static sdb_rc read_reply(line_src *src, uint64_t my_line, char *last_write_error,
+                         size_t lwe_size, sdb_run_result *out, uint64_t *write_errors,
+                         sdb_err *err);
+
+sdb_rc sdb_client_parse_reply(const char *text, size_t len, uint64_t stmt_line,
+                              sdb_run_result *out, uint64_t *write_errors, sdb_err *err)
+{
+    line_src src = {NULL, text, len, 0};
+    char lwe[512];
+    memset(out, 0, sizeof *out);
+    return read_reply(&src, stmt_line, lwe, sizeof lwe, out, write_errors, err);
+}
+
 sdb_rc sdb_client_query(sdb_client *c, const char *sql, sdb_run_result *out,
                         uint64_t *write_errors, sdb_err *err)
 {
     size_t n = strlen(sql);
     char *line = malloc(n + 1);
-    sdb_arena *a = NULL;
-    sdb_result *r = NULL;
-    uint64_t my_line, cap = 0;
-    sdb_rc rc = SDB_OK;
+    line_src src = {c, NULL, 0, 0};
+    sdb_rc rc;
     memset(out, 0, sizeof *out);
     if (line == NULL)
         return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory");
@@ -461,7 +493,19 @@ sdb_rc sdb_client_query(sdb_client *c, const char *sql, sdb_run_result *out,
     free(line);
     if (rc != SDB_OK)
         return rc;
-    my_line = c->lines_sent;
+    return read_reply(&src, c->lines_sent, c->last_write_error, sizeof c->last_write_error, out,
+                      write_errors, err);
+}
+
+/* Read the reply to the statement on line my_line into out. */
+static sdb_rc read_reply(line_src *src, uint64_t my_line, char *last_write_error,
+                         size_t lwe_size, sdb_run_result *out, uint64_t *write_errors,
+                         sdb_err *err)
+{
+    sdb_arena *a = NULL;
+    sdb_result *r = NULL;
+    uint64_t cap = 0;
+    sdb_rc rc = SDB_OK;
     if ((a = sdb_arena_create(0)) == NULL)
         return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory");
     for (;;) {
@@ -470,15 +514,15 @@ sdb_rc sdb_client_query(sdb_client *c, const char *sql, sdb_run_result *out,
         jv v;
         jp j;
         const jv *x;
-        if ((rc = read_line(c, &l, &ll, err)) != SDB_OK)
+        if ((rc = next_line(src, &l, &ll, err)) != SDB_OK)
             break;
         j.p = l;
         j.end = l + ll;
         j.a = a;
         j.depth = 0;
         if (!parse_value(&j, &v)) {
-            rc = SDB_FAIL(err, SDB_ERR_PARSE, "the server sent a reply that is not JSON: %.80s",
-                          l);
+            rc = SDB_FAIL(err, SDB_ERR_PARSE, "the server sent a reply that is not JSON: %.*s",
+                          (int)(ll < 80 ? ll : 80), l);
             break;
         }
         if (v.kind == 'a') { /* a row */
@@ -506,6 +550,10 @@ sdb_rc sdb_client_query(sdb_client *c, const char *sql, sdb_run_result *out,
             continue;
         }
         if ((x = member(&v, "columns")) != NULL && x->kind == 'a') {
+            if (x->n == 0 || r != NULL) {
+                rc = SDB_FAIL(err, SDB_ERR_PARSE, "the server sent a bad column list");
+                break;
+            }
             if ((r = sdb_arena_calloc(a, 1, sizeof *r, err)) == NULL ||
                 (r->names = sdb_arena_calloc(a, x->n + 1, sizeof *r->names, err)) == NULL ||
                 (r->types = sdb_arena_calloc(a, x->n + 1, sizeof *r->types, err)) == NULL) {
@@ -534,8 +582,8 @@ sdb_rc sdb_client_query(sdb_client *c, const char *sql, sdb_run_result *out,
             if (at != my_line && at != 0) { /* about an earlier write line */
                 if (write_errors != NULL)
                     (*write_errors)++;
-                snprintf(c->last_write_error, sizeof c->last_write_error, "line %llu: %s",
-                         (unsigned long long)at, x->s);
+                snprintf(last_write_error, lwe_size, "line %llu: %s", (unsigned long long)at,
+                         x->s);
                 continue;
             }
             rc = SDB_FAIL(err, SDB_ERR_PARSE, "%s", x->s);
@@ -551,7 +599,8 @@ sdb_rc sdb_client_query(sdb_client *c, const char *sql, sdb_run_result *out,
                 sdb_arena_destroy(a);
             return SDB_OK;
         }
-        rc = SDB_FAIL(err, SDB_ERR_PARSE, "the server sent an unexpected reply: %.80s", l);
+        rc = SDB_FAIL(err, SDB_ERR_PARSE, "the server sent an unexpected reply: %.*s",
+                      (int)(ll < 80 ? ll : 80), l);
         break;
     }
     sdb_arena_destroy(a);

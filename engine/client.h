@@ -30,4 +30,10 @@ sdb_rc sdb_client_query(sdb_client *c, const char *sql, sdb_run_result *out,
 sdb_rc sdb_client_send(sdb_client *c, const void *data, size_t len, sdb_err *err);
 const char *sdb_client_last_write_error(const sdb_client *c);
 
+/* Parse reply text (JSON lines) to the statement sent as line stmt_line, as
+ * sdb_client_query() does with what it receives (for tests and the fuzz harness). Text
+ * that ends before the closing line fails with SDB_ERR_IO. */
+sdb_rc sdb_client_parse_reply(const char *text, size_t len, uint64_t stmt_line,
+                              sdb_run_result *out, uint64_t *write_errors, sdb_err *err);
+
 #endif
