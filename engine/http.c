@@ -349,6 +349,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     atomic_fetch_add(&s->metrics.http_requests, 1);
+    if (atomic_load(&s->metrics.http_connections) > (int_fast64_t)s->o.max_connections) {
+        /* libmicrohttpd admits a few more than the limit so that they get this answer */
+        atomic_fetch_add(&s->metrics.connections_refused, 1);
+        return reply_error(conn, 503, "too many connections (limit --max-connections)");
+    }
     if (strcmp(url, "/health") == 0 && get) {
         if (sdb_buf_printf(&b, &e, "{\"status\":\"%s\",\"version\":\"%s\"}\n",
                            atomic_load(&s->stopping) ? "stopping" : "ok", SPANDB_VERSION) !=
@@ -447,7 +452,7 @@ sdb_rc sdb_http_start(sdb_server *s, sdb_err *err)
     s->mhd = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, port,
         NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections + 16,
         MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, notify_conn, s,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);

@@ -582,3 +582,22 @@ Test(server, http_slow_body_is_cut_off)
     cr_assert(closed, "the server kept a slow body open");
     close(fd);
 }
+
+Test(server, http_connections_over_limit_get_503)
+{
+    int a, b, st;
+    opts.max_connections = 2;
+    start();
+    a = th_connect(hport());
+    b = th_connect(hport());
+    th_send(a, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    th_send(b, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    /* both are answered and stay open (keep-alive) */
+    cr_assert(gt(int, th_line(a, body, sizeof body), 0));
+    cr_assert(gt(int, th_line(b, body, sizeof body), 0));
+    st = th_http(hport(), "GET", "/health", NULL, NULL, 0, body, sizeof body);
+    cr_assert(eq(int, st, 503), "%d %s", st, body);
+    cr_assert(not(eq(ptr, strstr(body, "too many connections"), NULL)), "%s", body);
+    close(a);
+    close(b);
+}
