@@ -6,7 +6,7 @@ what=${1:-demo}
 pkgs=(gcc pkg-config meson ninja-build libzstd-dev liblz4-dev libxxhash-dev zstd lz4
       libmicrohttpd-dev zlib1g-dev libedit-dev)
 if [ "$what" = test ]; then
-  pkgs+=(libcriterion-dev clang libclang-rt-14-dev sqlite3 curl)
+  pkgs+=(libcriterion-dev clang libclang-rt-14-dev sqlite3)
   # the real-client tests (tests/server/npm) need node and npm; a node from another
   # source may bundle npm, and Debian's npm package conflicts with it
   command -v node >/dev/null || pkgs+=(nodejs)
