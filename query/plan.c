@@ -725,11 +725,7 @@ sdb_rc sdb_plan_select(sdb_qmem *m, const sdb_select *sel, const sdb_table_snap 
         }
         order[i].col = (uint32_t)ref;
         order[i].desc = oi->desc;
-        if (oi->nulls != SDB_NULLS_DEFAULT &&
-            (oi->nulls == SDB_NULLS_FIRST) != oi->desc)
-            return fail(b, SDB_ERR_SCHEMA, oi->expr->pos,
-                        "NULLS %s is not supported: NULLs sort last ascending, first descending",
-                        oi->nulls == SDB_NULLS_FIRST ? "FIRST" : "LAST"), err->code;
+        order[i].nulls_first = oi->nulls == SDB_NULLS_FIRST;
     }
     spec->naggs = b->naggs;
     if (b->naggs > 0) {
