@@ -67,6 +67,15 @@ struct sdb_db {
     uint32_t ntables;
     uint32_t tcap;
     uint64_t next_id;         /* next segment file number */
+    /* background flushing (opts.background_flush) */
+    pthread_t flusher;
+    bool flusher_running;
+    pthread_mutex_t bg_mu;    /* guards the fields below */
+    pthread_cond_t bg_cv;     /* work for the flusher, or progress for a waiting writer */
+    bool bg_stop;
+    bool bg_wanted;
+    sdb_rc bg_rc;             /* the last background flush failure, reported to writers */
+    sdb_err bg_err;
 };
 
 void sdb_db_opts_default(sdb_db_opts *o)
@@ -258,6 +267,49 @@ static sdb_rc open_wal(sdb_db *db, dbtable *t, uint64_t start_seq, sdb_err *err)
     return sdb_wal_open_opts(dir, &wo, &t->wal, err);
 }
 
+/* ---- background flushing ---- */
+
+static sdb_rc flush_big_tables(sdb_db *db, sdb_err *err);
+
+/* Flushes tables whose memtable passed the limit, so that writers go on parsing while
+ * segments are encoded: ingest then uses both cores. */
+static void *flusher_main(void *arg)
+{
+    sdb_db *db = arg;
+    pthread_mutex_lock(&db->bg_mu);
+    for (;;) {
+        sdb_err e;
+        sdb_rc rc;
+        while (!db->bg_stop && !db->bg_wanted)
+            pthread_cond_wait(&db->bg_cv, &db->bg_mu);
+        if (db->bg_stop)
+            break;
+        db->bg_wanted = false;
+        pthread_mutex_unlock(&db->bg_mu);
+        rc = flush_big_tables(db, &e);
+        pthread_mutex_lock(&db->bg_mu);
+        if (rc != SDB_OK && db->bg_rc == SDB_OK) {
+            db->bg_rc = rc;
+            db->bg_err = e;
+        }
+        pthread_cond_broadcast(&db->bg_cv);
+    }
+    pthread_mutex_unlock(&db->bg_mu);
+    return NULL;
+}
+
+static void stop_flusher(sdb_db *db)
+{
+    if (!db->flusher_running)
+        return;
+    pthread_mutex_lock(&db->bg_mu);
+    db->bg_stop = true;
+    pthread_cond_broadcast(&db->bg_cv);
+    pthread_mutex_unlock(&db->bg_mu);
+    pthread_join(db->flusher, NULL);
+    db->flusher_running = false;
+}
+
 /* ---- open ---- */
 
 typedef struct replay_ctx {
@@ -414,6 +466,8 @@ sdb_rc sdb_db_open(const char *dir, const sdb_db_opts *opts, sdb_db **out,
         db->o.unit = SDB_PART_DAY;
     db->next_id = 1;
     pthread_mutex_init(&db->mu, NULL);
+    pthread_mutex_init(&db->bg_mu, NULL);
+    pthread_cond_init(&db->bg_cv, NULL);
     if (db->o.read_only) {
         if (!sdb_file_exists(dir)) {
             rc = SDB_FAIL(err, SDB_ERR_NOTFOUND, "%s: no such data directory", dir);
@@ -431,6 +485,13 @@ sdb_rc sdb_db_open(const char *dir, const sdb_db_opts *opts, sdb_db **out,
         if ((rc = sdb_db_retention(db, realtime_ns(), &dropped, err)) != SDB_OK)
             goto fail;
     }
+    if (db->o.background_flush && !db->o.read_only) {
+        if (pthread_create(&db->flusher, NULL, flusher_main, db) != 0) {
+            rc = SDB_FAIL(err, SDB_ERR_NOMEM, "%s: cannot start the flush thread", dir);
+            goto fail;
+        }
+        db->flusher_running = true;
+    }
     *out = db;
     return SDB_OK;
 fail:
@@ -444,8 +505,14 @@ sdb_rc sdb_db_close(sdb_db *db, sdb_err *err)
     sdb_rc rc = SDB_OK;
     if (db == NULL)
         return SDB_OK;
+    stop_flusher(db);
     if (!db->o.read_only && db->cat != NULL)
         rc = sdb_db_flush(db, NULL, err);
+    if (rc == SDB_OK && db->bg_rc != SDB_OK) {
+        rc = db->bg_rc;
+        if (err != NULL)
+            *err = db->bg_err;
+    }
     for (uint32_t i = 0; i < db->ntables; i++) {
         sdb_err e2;
         sdb_rc r2 = sdb_wal_close(db->tables[i]->wal, &e2);
@@ -464,6 +531,8 @@ sdb_rc sdb_db_close(sdb_db *db, sdb_err *err)
     sdb_manifest_destroy(db->man);
     sdb_lock_release(db->lock);
     pthread_mutex_destroy(&db->mu);
+    pthread_mutex_destroy(&db->bg_mu);
+    pthread_cond_destroy(&db->bg_cv);
     free(db->dir);
     free(db);
     return rc;
@@ -528,7 +597,7 @@ static sdb_rc resolve_schema(sdb_db *db, const char *table, const sdb_batch *b,
     return SDB_OK;
 }
 
-sdb_rc sdb_db_write(sdb_db *db, const char *table, const sdb_batch *b, sdb_err *err)
+static sdb_rc db_write(sdb_db *db, const char *table, sdb_batch *b, bool owned, sdb_err *err)
 {
     sdb_table_def *def = NULL;
     dbtable *t = NULL;
@@ -552,14 +621,47 @@ sdb_rc sdb_db_write(sdb_db *db, const char *table, const sdb_batch *b, sdb_err *
     if (t->wal != NULL && !db->o.bulk)
         rc = sdb_wal_append(t->wal, b, table, &seq, err);
     if (rc == SDB_OK)
-        rc = sdb_memtable_insert(&t->mem, b, def, err);
+        rc = owned ? sdb_memtable_insert_owned(&t->mem, b, def, err)
+                   : sdb_memtable_insert(&t->mem, b, def, err);
     rows = t->mem.rows;
     pthread_mutex_unlock(&t->mu);
     if (rc == SDB_OK && seq != 0)
         rc = sdb_wal_commit(t->wal, seq, err);
-    if (rc == SDB_OK && rows >= db->o.memtable_rows)
-        rc = sdb_db_flush(db, table, err);
+    if (rc != SDB_OK || rows < db->o.memtable_rows)
+        return rc;
+    if (!db->flusher_running)
+        return sdb_db_flush(db, table, err);
+    /* hand the flush to the flusher; wait only when it falls behind by a whole memtable,
+     * which bounds memory */
+    pthread_mutex_lock(&db->bg_mu);
+    db->bg_wanted = true;
+    pthread_cond_broadcast(&db->bg_cv);
+    while (db->bg_rc == SDB_OK && !db->bg_stop) {
+        pthread_mutex_lock(&t->mu);
+        rows = t->mem.rows;
+        pthread_mutex_unlock(&t->mu);
+        if (rows < 2 * db->o.memtable_rows)
+            break;
+        pthread_cond_wait(&db->bg_cv, &db->bg_mu);
+    }
+    if (db->bg_rc != SDB_OK) {
+        rc = db->bg_rc;
+        if (err != NULL)
+            *err = db->bg_err;
+    }
+    pthread_mutex_unlock(&db->bg_mu);
     return rc;
+}
+
+sdb_rc sdb_db_write(sdb_db *db, const char *table, const sdb_batch *b, sdb_err *err)
+{
+    /* not owned: db_write only reads b */
+    return db_write(db, table, (sdb_batch *)(uintptr_t)b, false, err);
+}
+
+sdb_rc sdb_db_write_owned(sdb_db *db, const char *table, sdb_batch *b, sdb_err *err)
+{
+    return db_write(db, table, b, true, err);
 }
 
 /* ---- flush ---- */
@@ -763,6 +865,31 @@ sdb_rc sdb_db_flush(sdb_db *db, const char *table, sdb_err *err)
     return rc;
 }
 
+static sdb_rc flush_big_tables(sdb_db *db, sdb_err *err)
+{
+    dbtable **list;
+    uint32_t n = 0;
+    sdb_rc rc = SDB_OK;
+    pthread_mutex_lock(&db->mu);
+    list = malloc((db->ntables ? db->ntables : 1) * sizeof *list);
+    for (uint32_t i = 0; list != NULL && i < db->ntables; i++) {
+        dbtable *t = db->tables[i];
+        uint64_t rows;
+        pthread_mutex_lock(&t->mu);
+        rows = t->mem.rows;
+        pthread_mutex_unlock(&t->mu);
+        if (rows >= db->o.memtable_rows)
+            list[n++] = t;
+    }
+    pthread_mutex_unlock(&db->mu);
+    if (list == NULL)
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory");
+    for (uint32_t i = 0; i < n && rc == SDB_OK; i++)
+        rc = flush_table(db, list[i], err);
+    free(list);
+    return rc;
+}
+
 /* ---- compaction ---- */
 
 /* Merge the segments of one partition: picked (db->mu held by the caller while picking). */
@@ -833,8 +960,19 @@ static sdb_rc compact_table(sdb_db *db, dbtable *t, bool force, uint32_t min_seg
             level0 += mine[j]->e.level == 0;
             j++;
         }
-        if (j - i > 1 && (force || level0 >= (min_segments ? min_segments : 4)))
-            rc = compact_partition(db, t, def, mine + i, j - i, err);
+        if (j - i > 1 && (force || level0 >= (min_segments ? min_segments : 4))) {
+            /* merge runs of at most SDB_COMPACT_MAX_ROWS rows: compaction holds a run in
+             * memory, so this bounds its footprint whatever the partition's size */
+            for (uint32_t a = i; a < j && rc == SDB_OK;) {
+                uint32_t e = a + 1;
+                uint64_t rows = mine[a]->e.rows;
+                while (e < j && rows + mine[e]->e.rows <= SDB_COMPACT_MAX_ROWS)
+                    rows += mine[e++]->e.rows;
+                if (e - a > 1)
+                    rc = compact_partition(db, t, def, mine + a, e - a, err);
+                a = e;
+            }
+        }
         i = j;
     }
     pthread_mutex_lock(&db->mu);

@@ -227,3 +227,60 @@ sdb_rc sdb_memtable_snapshot(sdb_memtable *m, sdb_memchunk ***out, uint32_t *n, 
     *n = k;
     return SDB_OK;
 }
+
+sdb_rc sdb_memtable_insert_owned(sdb_memtable *m, sdb_batch *b, const sdb_table_def *def,
+                                 sdb_err *err)
+{
+    int tc = sdb_batch_find(b, "time", 4);
+    const sdb_column *t;
+    int64_t start, next;
+    sdb_mempart *p;
+    sdb_memchunk *c;
+    if (b->nrows == 0 || tc < 0 || b->cols[tc].type != SDB_TYPE_TIMESTAMP ||
+        sdb_column_null_count(&b->cols[tc]) != 0)
+        return sdb_memtable_insert(m, b, def, err);
+    t = &b->cols[tc];
+    start = sdb_part_start(m->unit, t->v.i64[0]);
+    next = sdb_part_next(m->unit, start);
+    for (uint64_t r = 1; r < b->nrows; r++)
+        if (t->v.i64[r] < start || t->v.i64[r] >= next)
+            return sdb_memtable_insert(m, b, def, err);
+    for (uint32_t i = 0; i < b->ncols; i++) {
+        int k = sdb_table_find_col(def, b->names[i], strlen(b->names[i]));
+        if (k < 0 || def->col_types[k] != b->cols[i].type)
+            return sdb_memtable_insert(m, b, def, err);
+    }
+    /* the columns the rows lack are NULL for them, as in every chunk */
+    for (uint32_t i = 0; i < def->ncols; i++)
+        if (sdb_batch_find(b, def->col_names[i], strlen(def->col_names[i])) < 0)
+            SDB_TRY(sdb_batch_add(b, def->col_names[i], strlen(def->col_names[i]),
+                                  def->col_types[i], NULL, err));
+    SDB_TRY(get_part(m, start, &p, err));
+    if (p->nchunks == p->cap) {
+        uint32_t cap = p->cap ? p->cap * 2 : 4;
+        sdb_memchunk **cs = realloc(p->chunks, cap * sizeof *cs);
+        if (cs == NULL)
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a chunk list");
+        p->chunks = cs;
+        p->cap = cap;
+    }
+    if ((c = calloc(1, sizeof *c)) == NULL)
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a chunk");
+    if (m->rows == 0)
+        m->first_insert_ns = mono_ns();
+    c->b = *b;
+    c->refs = 1;
+    c->part = start;
+    sdb_batch_init(b);
+    /* keep a partly filled chunk last, so small inserts keep filling it */
+    if (p->nchunks > 0 && p->chunks[p->nchunks - 1]->b.nrows < SDB_BLOCK_ROWS) {
+        p->chunks[p->nchunks] = p->chunks[p->nchunks - 1];
+        p->chunks[p->nchunks - 1] = c;
+    } else {
+        p->chunks[p->nchunks] = c;
+    }
+    p->nchunks++;
+    p->rows += c->b.nrows;
+    m->rows += c->b.nrows;
+    return SDB_OK;
+}

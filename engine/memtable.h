@@ -48,6 +48,12 @@ void sdb_memtable_free(sdb_memtable *m);
 sdb_rc sdb_memtable_insert(sdb_memtable *m, const sdb_batch *b, const sdb_table_def *def,
                            sdb_err *err);
 
+/* Like sdb_memtable_insert, but takes b's memory over when it can (all rows in one
+ * partition, column types equal to def's): b then becomes a chunk and is left empty. It
+ * copies otherwise, and b is left unchanged. */
+sdb_rc sdb_memtable_insert_owned(sdb_memtable *m, sdb_batch *b, const sdb_table_def *def,
+                                 sdb_err *err);
+
 /* Move every partition out into parts and nparts (caller owns: free each part's chunks with
  * sdb_memchunk_unref and the arrays with free), leaving the memtable empty. */
 void sdb_memtable_take(sdb_memtable *m, sdb_mempart **parts, uint32_t *nparts);
