@@ -1,0 +1,349 @@
+/* Random expression trees over int, float and bool columns with NULLs, evaluated by the
+ * compiled vector programs (projection and filter) and by a row-at-a-time reference
+ * interpreter written here, compared row by row. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "query/exec.h"
+#include "tests/query/exec_fixture.h"
+#include "tests/support/segcheck.h"
+
+static sdb_qmem qm;
+static sdb_err err;
+static uint64_t rng = 12345;
+
+static void setup(void)
+{
+    fx_setup(6000, 7000, 3000);
+    cr_assert_eq(sdb_qmem_init(&qm, 0, &err), SDB_OK);
+}
+
+static void teardown(void)
+{
+    sdb_qmem_free(&qm);
+    fx_teardown();
+}
+
+TestSuite(exec_expr, .init = setup, .fini = teardown, .timeout = 300);
+
+typedef struct rv {
+    bool null;
+    int64_t i;
+    double f;
+    bool b;
+} rv;
+
+enum { TI, TF, TB };
+
+static unsigned pick(unsigned n)
+{
+    return (unsigned)(segcheck_rand(&rng) % n);
+}
+
+static sdb_pexpr *chk(sdb_pexpr *e)
+{
+    cr_assert_not_null(e, "%s", err.msg);
+    return e;
+}
+
+static sdb_pexpr *gen(int t, int depth);
+
+static sdb_pexpr *leaf(int t)
+{
+    switch (t) {
+    case TI:
+        switch (pick(3)) {
+        case 0: return chk(sdb_pexpr_col(&qm, C_TOK, SDB_TYPE_INT64, &err));
+        case 1: return chk(sdb_pexpr_col(&qm, C_EXTRA, SDB_TYPE_INT64, &err));
+        default: return chk(sdb_pexpr_i64(&qm, (int64_t)pick(11) - 5, &err));
+        }
+    case TF:
+        switch (pick(3)) {
+        case 0: return chk(sdb_pexpr_col(&qm, C_DUR, SDB_TYPE_FLOAT64, &err));
+        case 1: return chk(sdb_pexpr_col(&qm, C_COST, SDB_TYPE_FLOAT64, &err));
+        default: return chk(sdb_pexpr_f64(&qm, ((double)pick(200) - 100) / 8.0, &err));
+        }
+    default:
+        if (pick(4) == 0)
+            return chk(sdb_pexpr_null(&qm, SDB_TYPE_BOOL, &err));
+        return chk(sdb_pexpr_col(&qm, C_OK, SDB_TYPE_BOOL, &err));
+    }
+}
+
+static sdb_pexpr *gen(int t, int depth)
+{
+    if (depth == 0 || pick(4) == 0)
+        return leaf(t);
+    if (t == TI) {
+        static const sdb_pexpr_kind ar[] = {SDB_PX_ADD, SDB_PX_SUB, SDB_PX_MUL, SDB_PX_DIV,
+                                            SDB_PX_MOD};
+        switch (pick(5)) {
+        case 0: case 1:
+            return chk(sdb_pexpr_op2(&qm, ar[pick(5)], gen(TI, depth - 1), gen(TI, depth - 1), &err));
+        case 2:
+            return chk(sdb_pexpr_make(&qm, pick(2) ? SDB_PX_NEG : SDB_PX_ABS,
+                                      (sdb_pexpr *[]){gen(TI, depth - 1)}, 1, &err));
+        case 3:
+            return chk(sdb_pexpr_make(&qm, SDB_PX_CASE,
+                                      (sdb_pexpr *[]){gen(TB, depth - 1), gen(TI, depth - 1),
+                                                      gen(TI, depth - 1)}, pick(2) ? 3 : 2, &err));
+        default:
+            return chk(sdb_pexpr_make(&qm, SDB_PX_COALESCE,
+                                      (sdb_pexpr *[]){gen(TI, depth - 1), gen(TI, depth - 1)}, 2,
+                                      &err));
+        }
+    }
+    if (t == TF) {
+        static const sdb_pexpr_kind ar[] = {SDB_PX_ADD, SDB_PX_SUB, SDB_PX_MUL, SDB_PX_DIV};
+        switch (pick(4)) {
+        case 0: case 1:
+            return chk(sdb_pexpr_op2(&qm, ar[pick(4)], gen(TF, depth - 1),
+                                     gen(pick(2) ? TF : TI, depth - 1), &err));
+        case 2:
+            return chk(sdb_pexpr_cast(&qm, gen(TI, depth - 1), SDB_TYPE_FLOAT64, &err));
+        default:
+            return chk(sdb_pexpr_make(&qm, SDB_PX_ROUND,
+                                      (sdb_pexpr *[]){gen(TF, depth - 1),
+                                                      chk(sdb_pexpr_i64(&qm, pick(3), &err))},
+                                      2, &err));
+        }
+    }
+    static const sdb_pexpr_kind cm[] = {SDB_PX_EQ, SDB_PX_NE, SDB_PX_LT, SDB_PX_LE, SDB_PX_GT,
+                                        SDB_PX_GE};
+    switch (pick(6)) {
+    case 0:
+        return chk(sdb_pexpr_op2(&qm, cm[pick(6)], gen(TI, depth - 1), gen(TI, depth - 1), &err));
+    case 1:
+        return chk(sdb_pexpr_op2(&qm, cm[pick(6)], gen(TF, depth - 1),
+                                 gen(pick(2) ? TF : TI, depth - 1), &err));
+    case 2:
+        return chk(sdb_pexpr_op2(&qm, pick(2) ? SDB_PX_AND : SDB_PX_OR, gen(TB, depth - 1),
+                                 gen(TB, depth - 1), &err));
+    case 3:
+        return chk(sdb_pexpr_make(&qm, SDB_PX_NOT, (sdb_pexpr *[]){gen(TB, depth - 1)}, 1, &err));
+    case 4:
+        return chk(sdb_pexpr_make(&qm, pick(2) ? SDB_PX_IS_NULL : SDB_PX_IS_NOT_NULL,
+                                  (sdb_pexpr *[]){gen(pick(2) ? TI : TF, depth - 1)}, 1, &err));
+    default: {
+        sdb_pexpr *in = chk(sdb_pexpr_make(
+            &qm, SDB_PX_IN,
+            (sdb_pexpr *[]){gen(TI, depth - 1), chk(sdb_pexpr_i64(&qm, 1, &err)),
+                            chk(sdb_pexpr_i64(&qm, (int64_t)pick(5000), &err)),
+                            pick(3) ? chk(sdb_pexpr_i64(&qm, 0, &err))
+                                    : chk(sdb_pexpr_null(&qm, SDB_TYPE_INT64, &err))},
+            4, &err));
+        in->negate = pick(2);
+        return in;
+    }
+    }
+}
+
+static double num(const sdb_pexpr *e, const rv *v)
+{
+    return e->type == SDB_TYPE_FLOAT64 ? v->f : (double)v->i;
+}
+
+/* The reference: SQL semantics one row at a time. */
+static rv eval(const sdb_pexpr *e, const trow *t)
+{
+    rv r = {0}, a, b;
+    uint32_t k;
+    switch (e->kind) {
+    case SDB_PX_COL:
+        r.null = !t->has[e->col];
+        if (e->type == SDB_TYPE_FLOAT64)
+            r.f = t->f[e->col];
+        else if (e->type == SDB_TYPE_BOOL)
+            r.b = t->i[e->col] != 0;
+        else
+            r.i = t->i[e->col];
+        return r;
+    case SDB_PX_CONST:
+        r.null = e->val.null;
+        r.i = e->val.u.i;
+        r.f = e->val.u.f;
+        r.b = e->val.u.b;
+        return r;
+    case SDB_PX_CAST:
+        a = eval(e->args[0], t);
+        r.null = a.null;
+        r.f = (double)a.i;
+        return r;
+    case SDB_PX_ADD: case SDB_PX_SUB: case SDB_PX_MUL: case SDB_PX_DIV: case SDB_PX_MOD:
+        a = eval(e->args[0], t);
+        b = eval(e->args[1], t);
+        r.null = a.null || b.null;
+        if (r.null)
+            return r;
+        if (e->type == SDB_TYPE_FLOAT64) {
+            double x = num(e->args[0], &a), y = num(e->args[1], &b);
+            r.f = e->kind == SDB_PX_ADD ? x + y : e->kind == SDB_PX_SUB ? x - y
+                : e->kind == SDB_PX_MUL ? x * y : e->kind == SDB_PX_DIV ? x / y : fmod(x, y);
+            return r;
+        }
+        if ((e->kind == SDB_PX_DIV || e->kind == SDB_PX_MOD) && b.i == 0) {
+            r.null = true;
+            return r;
+        }
+        r.i = e->kind == SDB_PX_ADD ? a.i + b.i : e->kind == SDB_PX_SUB ? a.i - b.i
+            : e->kind == SDB_PX_MUL ? a.i * b.i : e->kind == SDB_PX_DIV ? a.i / b.i : a.i % b.i;
+        return r;
+    case SDB_PX_NEG: case SDB_PX_ABS:
+        a = eval(e->args[0], t);
+        r.null = a.null;
+        r.i = e->kind == SDB_PX_NEG ? -a.i : llabs(a.i);
+        r.f = e->kind == SDB_PX_NEG ? -a.f : fabs(a.f);
+        return r;
+    case SDB_PX_ROUND: {
+        double s = pow(10.0, (double)e->args[1]->val.u.i);
+        a = eval(e->args[0], t);
+        r.null = a.null;
+        r.f = e->args[1]->val.u.i == 0 ? round(a.f) : round(a.f * s) / s;
+        return r;
+    }
+    case SDB_PX_EQ: case SDB_PX_NE: case SDB_PX_LT: case SDB_PX_LE: case SDB_PX_GT:
+    case SDB_PX_GE: {
+        a = eval(e->args[0], t);
+        b = eval(e->args[1], t);
+        r.null = a.null || b.null;
+        if (e->args[0]->type == SDB_TYPE_FLOAT64) {
+            double x = a.f, y = b.f;
+            r.b = e->kind == SDB_PX_EQ ? x == y : e->kind == SDB_PX_NE ? x != y
+                : e->kind == SDB_PX_LT ? x < y : e->kind == SDB_PX_LE ? x <= y
+                : e->kind == SDB_PX_GT ? x > y : x >= y;
+        } else {
+            int64_t x = a.i, y = b.i;
+            r.b = e->kind == SDB_PX_EQ ? x == y : e->kind == SDB_PX_NE ? x != y
+                : e->kind == SDB_PX_LT ? x < y : e->kind == SDB_PX_LE ? x <= y
+                : e->kind == SDB_PX_GT ? x > y : x >= y;
+        }
+        return r;
+    }
+    case SDB_PX_AND: case SDB_PX_OR: {
+        bool and = e->kind == SDB_PX_AND;
+        a = eval(e->args[0], t);
+        b = eval(e->args[1], t);
+        if ((!a.null && a.b != and) || (!b.null && b.b != and)) {
+            r.b = !and;
+            return r;
+        }
+        r.null = a.null || b.null;
+        r.b = and;
+        return r;
+    }
+    case SDB_PX_NOT:
+        a = eval(e->args[0], t);
+        r.null = a.null;
+        r.b = !a.b;
+        return r;
+    case SDB_PX_IS_NULL: case SDB_PX_IS_NOT_NULL:
+        a = eval(e->args[0], t);
+        r.b = a.null == (e->kind == SDB_PX_IS_NULL);
+        return r;
+    case SDB_PX_IN: {
+        bool hit = false, listnull = false;
+        a = eval(e->args[0], t);
+        if (a.null) {
+            r.null = true;
+            return r;
+        }
+        for (k = 1; k < e->nargs; k++) {
+            if (e->args[k]->val.null)
+                listnull = true;
+            else if (e->args[k]->val.u.i == a.i)
+                hit = true;
+        }
+        r.null = !hit && listnull;
+        r.b = hit != e->negate;
+        return r;
+    }
+    case SDB_PX_CASE:
+        for (k = 0; k + 1 < e->nargs; k += 2) {
+            a = eval(e->args[k], t);
+            if (!a.null && a.b)
+                return eval(e->args[k + 1], t);
+        }
+        if (e->has_else)
+            return eval(e->args[e->nargs - 1], t);
+        r.null = true;
+        return r;
+    case SDB_PX_COALESCE:
+        for (k = 0; k < e->nargs; k++) {
+            a = eval(e->args[k], t);
+            if (!a.null)
+                return a;
+        }
+        r.null = true;
+        return r;
+    default:
+        cr_assert_fail("reference cannot evaluate %s", sdb_pexpr_kind_name(e->kind));
+        return r;
+    }
+}
+
+static void check_one(sdb_pexpr *e, int t, unsigned threads)
+{
+    sdb_query_spec sp = {.snap = &fx_snap, .nout = 1, .out = (const sdb_pexpr *const *)&e,
+                         .threads = threads};
+    sdb_result *r;
+    trow row;
+    uint64_t n = 0;
+    cr_assert_eq(sdb_exec_run(&qm, &sp, &r, NULL, &err), SDB_OK, "%s", err.msg);
+    for (int u = 0; u < NUNITS; u++)
+        for (uint64_t i = 0; i < fx_rows[u]; i++, n++) {
+            const sdb_value *v = sdb_result_at(r, n, 0);
+            rv want;
+            fx_row(u, i, &row);
+            want = eval(e, &row);
+            cr_assert_eq(v->null, want.null, "row %llu", (unsigned long long)n);
+            if (want.null)
+                continue;
+            if (t == TI)
+                cr_assert_eq(v->u.i, want.i, "row %llu", (unsigned long long)n);
+            else if (t == TF)
+                cr_assert(v->u.f == want.f || (isnan(v->u.f) && isnan(want.f)),
+                          "row %llu: %.17g vs %.17g", (unsigned long long)n, v->u.f, want.f);
+            else
+                cr_assert_eq(v->u.b, want.b, "row %llu", (unsigned long long)n);
+        }
+    cr_assert_eq(r->nrows, n);
+    sdb_result_destroy(r);
+    if (t == TB) {
+        /* as a filter: count of TRUE rows */
+        sdb_aggspec a = {.kind = SDB_AGG_COUNT_STAR};
+        sdb_query_spec fs = {.snap = &fx_snap, .where = e, .naggs = 1, .aggs = &a,
+                             .threads = threads};
+        int64_t want = 0;
+        for (int u = 0; u < NUNITS; u++)
+            for (uint64_t i = 0; i < fx_rows[u]; i++) {
+                rv x;
+                fx_row(u, i, &row);
+                x = eval(e, &row);
+                want += !x.null && x.b;
+            }
+        cr_assert_eq(sdb_exec_run(&qm, &fs, &r, NULL, &err), SDB_OK, "%s", err.msg);
+        cr_assert_eq(sdb_result_at(r, 0, 0)->u.i, want);
+        sdb_result_destroy(r);
+    }
+}
+
+Test(exec_expr, random_int_expressions_match_reference)
+{
+    for (int k = 0; k < 60; k++)
+        check_one(gen(TI, 3), TI, 1 + (unsigned)(k % 3));
+}
+
+Test(exec_expr, random_float_expressions_match_reference)
+{
+    for (int k = 0; k < 60; k++)
+        check_one(gen(TF, 3), TF, 1 + (unsigned)(k % 3));
+}
+
+Test(exec_expr, random_bool_expressions_match_reference_as_values_and_filters)
+{
+    for (int k = 0; k < 80; k++)
+        check_one(gen(TB, 3), TB, 1 + (unsigned)(k % 3));
+}
