@@ -120,6 +120,7 @@ static sdb_rc worker_init(qctx *q, worker *w, sdb_err *err)
     WALLOC(w->decoded, (nc ? nc : 1) * sizeof *w->decoded);
     WALLOC(w->cols, (nc ? nc : 1) * sizeof *w->cols);
     WALLOC(w->strs, (nc ? nc : 1) * sizeof *w->strs);
+    WALLOC(w->vbuf, (size_t)(nc ? nc : 1) * SDB_VEC_WORDS * sizeof *w->vbuf);
     for (uint32_t c = 0; c < nc; c++)
         if (q->need[c] && q->snap->types[c] == SDB_TYPE_STRING)
             WALLOC(w->strs[c], SDB_VEC_SIZE * sizeof(sdb_str));

@@ -104,6 +104,7 @@ typedef struct worker {
     bool *decoded;
     sdb_vec *cols;                /* per table column */
     sdb_str **strs;               /* per string column: SDB_VEC_SIZE */
+    uint64_t *vbuf;               /* per table column: SDB_VEC_WORDS validity words */
     uint32_t *sels;               /* nvec * SDB_VEC_SIZE */
     uint32_t *nsels;
     uint32_t *tmpsel;

@@ -163,9 +163,12 @@ static rv eval(const sdb_pexpr *e, const trow *t)
         return r;
     case SDB_PX_CONST:
         r.null = e->val.null;
-        r.i = e->val.u.i;
-        r.f = e->val.u.f;
-        r.b = e->val.u.b;
+        if (e->type == SDB_TYPE_FLOAT64)
+            r.f = e->val.u.f;
+        else if (e->type == SDB_TYPE_BOOL)
+            r.b = e->val.u.b;
+        else
+            r.i = e->val.u.i;
         return r;
     case SDB_PX_CAST:
         a = eval(e->args[0], t);
