@@ -73,6 +73,90 @@ static sdb_pexpr *leaf(int t)
     }
 }
 
+static const char *const words[] = {"gpt-4o", "o3-mini", "gemini", "llama-3", "absent",
+                                    "/chat", "/rag", "error", "ok", "new-model"};
+static const int textcols[] = {C_MODEL, C_EP, C_STATUS, C_TRACE};
+
+static sdb_pexpr *text_col(void)
+{
+    int c = textcols[pick(4)];
+    return chk(sdb_pexpr_col(&qm, (uint32_t)c, fx_types[c], &err));
+}
+
+/* Predicates over symbols and strings: code comparisons with constants (resolved per
+ * dictionary), IN, LIKE, and comparisons of two text columns (as strings). */
+static sdb_pexpr *gen_text(void)
+{
+    static const char *const pats[] = {"%4%", "g%", "%i", "_o%", "%", "/r_g", "0-%", "%a%e%"};
+    static const sdb_pexpr_kind cm[] = {SDB_PX_EQ, SDB_PX_NE, SDB_PX_LT, SDB_PX_LE, SDB_PX_GT,
+                                        SDB_PX_GE};
+    switch (pick(4)) {
+    case 0:
+        return chk(sdb_pexpr_op2(&qm, cm[pick(6)], text_col(),
+                                 chk(sdb_pexpr_str(&qm, words[pick(10)], &err)), &err));
+    case 1: {
+        sdb_pexpr *in = chk(sdb_pexpr_make(
+            &qm, SDB_PX_IN,
+            (sdb_pexpr *[]){text_col(), chk(sdb_pexpr_str(&qm, words[pick(10)], &err)),
+                            chk(sdb_pexpr_str(&qm, words[pick(10)], &err))}, 3, &err));
+        in->negate = pick(2);
+        return in;
+    }
+    case 2: {
+        sdb_pexpr *l = chk(sdb_pexpr_make(
+            &qm, SDB_PX_LIKE,
+            (sdb_pexpr *[]){text_col(), chk(sdb_pexpr_str(&qm, pats[pick(8)], &err))}, 2, &err));
+        l->negate = pick(2);
+        l->ci = pick(2);
+        return l;
+    }
+    default:
+        return chk(sdb_pexpr_op2(&qm, cm[pick(6)], text_col(), text_col(), &err));
+    }
+}
+
+static int strcmp_n(const char *a, uint32_t an, const char *b, uint32_t bn)
+{
+    uint32_t n = an < bn ? an : bn;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (an > bn) - (an < bn);
+}
+
+static bool like_ref(const char *s, uint32_t n, const char *p, bool ci)
+{
+    /* recursive reference matcher */
+    if (*p == '\0')
+        return n == 0;
+    if (*p == '%') {
+        for (uint32_t k = 0; k <= n; k++)
+            if (like_ref(s + k, n - k, p + 1, ci))
+                return true;
+        return false;
+    }
+    if (n == 0)
+        return false;
+    if (*p == '_' || *p == *s ||
+        (ci && ((*p | 32) == (*s | 32)) && ((*p | 32) >= 'a' && (*p | 32) <= 'z')))
+        return like_ref(s + 1, n - 1, p + 1, ci);
+    return false;
+}
+
+/* A text argument of the reference: the column's string, or a constant. */
+static bool text_of(const sdb_pexpr *e, const trow *t, const char **p, uint32_t *n)
+{
+    const sdb_pexpr *x = e->kind == SDB_PX_CAST ? e->args[0] : e;
+    if (x->kind == SDB_PX_CONST) {
+        *p = x->val.u.s.p;
+        *n = x->val.u.s.len;
+        return true;
+    }
+    if (!t->has[x->col])
+        return false;
+    *p = t->s[x->col];
+    *n = t->slen[x->col];
+    return true;
+}
+
 static sdb_pexpr *gen(int t, int depth)
 {
     if (depth == 0 || pick(4) == 0)
@@ -113,6 +197,8 @@ static sdb_pexpr *gen(int t, int depth)
     }
     static const sdb_pexpr_kind cm[] = {SDB_PX_EQ, SDB_PX_NE, SDB_PX_LT, SDB_PX_LE, SDB_PX_GT,
                                         SDB_PX_GE};
+    if (pick(3) == 0)
+        return gen_text();
     switch (pick(6)) {
     case 0:
         return chk(sdb_pexpr_op2(&qm, cm[pick(6)], gen(TI, depth - 1), gen(TI, depth - 1), &err));
@@ -209,6 +295,20 @@ static rv eval(const sdb_pexpr *e, const trow *t)
     }
     case SDB_PX_EQ: case SDB_PX_NE: case SDB_PX_LT: case SDB_PX_LE: case SDB_PX_GT:
     case SDB_PX_GE: {
+        sdb_type at = e->args[0]->type;
+        if (at == SDB_TYPE_STRING || at == SDB_TYPE_SYMBOL) {
+            const char *x, *y;
+            uint32_t xn, yn;
+            int c;
+            r.null = !text_of(e->args[0], t, &x, &xn) || !text_of(e->args[1], t, &y, &yn);
+            if (r.null)
+                return r;
+            c = strcmp_n(x, xn, y, yn);
+            r.b = e->kind == SDB_PX_EQ ? c == 0 : e->kind == SDB_PX_NE ? c != 0
+                : e->kind == SDB_PX_LT ? c < 0 : e->kind == SDB_PX_LE ? c <= 0
+                : e->kind == SDB_PX_GT ? c > 0 : c >= 0;
+            return r;
+        }
         a = eval(e->args[0], t);
         b = eval(e->args[1], t);
         r.null = a.null || b.null;
@@ -246,8 +346,27 @@ static rv eval(const sdb_pexpr *e, const trow *t)
         a = eval(e->args[0], t);
         r.b = a.null == (e->kind == SDB_PX_IS_NULL);
         return r;
+    case SDB_PX_LIKE: {
+        const char *x;
+        uint32_t xn;
+        r.null = !text_of(e->args[0], t, &x, &xn);
+        r.b = !r.null && like_ref(x, xn, e->args[1]->val.u.s.p, e->ci) != e->negate;
+        return r;
+    }
     case SDB_PX_IN: {
         bool hit = false, listnull = false;
+        if (e->args[0]->type == SDB_TYPE_STRING || e->args[0]->type == SDB_TYPE_SYMBOL) {
+            const char *x;
+            uint32_t xn;
+            if (!text_of(e->args[0], t, &x, &xn)) {
+                r.null = true;
+                return r;
+            }
+            for (k = 1; k < e->nargs; k++)
+                hit |= strcmp_n(x, xn, e->args[k]->val.u.s.p, e->args[k]->val.u.s.len) == 0;
+            r.b = hit != e->negate;
+            return r;
+        }
         a = eval(e->args[0], t);
         if (a.null) {
             r.null = true;
@@ -287,8 +406,42 @@ static rv eval(const sdb_pexpr *e, const trow *t)
     }
 }
 
+static void dump(const sdb_pexpr *e, char *out, size_t cap)
+{
+    size_t n = strlen(out);
+    if (n + 64 > cap)
+        return;
+    if (e->kind == SDB_PX_COL) {
+        snprintf(out + n, cap - n, "c%u", e->col);
+        return;
+    }
+    if (e->kind == SDB_PX_CONST) {
+        if (e->val.null)
+            snprintf(out + n, cap - n, "NULL");
+        else if (e->type == SDB_TYPE_STRING)
+            snprintf(out + n, cap - n, "'%.*s'", (int)e->val.u.s.len, e->val.u.s.p);
+        else if (e->type == SDB_TYPE_FLOAT64)
+            snprintf(out + n, cap - n, "%g", e->val.u.f);
+        else
+            snprintf(out + n, cap - n, "%lld", (long long)e->val.u.i);
+        return;
+    }
+    snprintf(out + n, cap - n, "%s%s%s(", e->negate ? "not " : "", e->ci ? "i" : "",
+             sdb_pexpr_kind_name(e->kind));
+    for (uint32_t k = 0; k < e->nargs; k++) {
+        if (k)
+            strncat(out, ", ", cap - strlen(out) - 1);
+        dump(e->args[k], out, cap);
+    }
+    strncat(out, ")", cap - strlen(out) - 1);
+}
+
+static char dbg[4096];
+
 static void check_one(sdb_pexpr *e, int t, unsigned threads)
 {
+    dbg[0] = '\0';
+    dump(e, dbg, sizeof dbg);
     sdb_query_spec sp = {.snap = &fx_snap, .nout = 1, .out = (const sdb_pexpr *const *)&e,
                          .threads = threads};
     sdb_result *r;
@@ -301,16 +454,16 @@ static void check_one(sdb_pexpr *e, int t, unsigned threads)
             rv want;
             fx_row(u, i, &row);
             want = eval(e, &row);
-            cr_assert_eq(v->null, want.null, "row %llu", (unsigned long long)n);
+            cr_assert_eq(v->null, want.null, "row %llu: %s", (unsigned long long)n, dbg);
             if (want.null)
                 continue;
             if (t == TI)
-                cr_assert_eq(v->u.i, want.i, "row %llu", (unsigned long long)n);
+                cr_assert_eq(v->u.i, want.i, "row %llu: %s", (unsigned long long)n, dbg);
             else if (t == TF)
                 cr_assert(v->u.f == want.f || (isnan(v->u.f) && isnan(want.f)),
-                          "row %llu: %.17g vs %.17g", (unsigned long long)n, v->u.f, want.f);
+                          "row %llu: %.17g vs %.17g: %s", (unsigned long long)n, v->u.f, want.f, dbg);
             else
-                cr_assert_eq(v->u.b, want.b, "row %llu", (unsigned long long)n);
+                cr_assert_eq(v->u.b, want.b, "row %llu: %s", (unsigned long long)n, dbg);
         }
     cr_assert_eq(r->nrows, n);
     sdb_result_destroy(r);
@@ -328,7 +481,7 @@ static void check_one(sdb_pexpr *e, int t, unsigned threads)
                 want += !x.null && x.b;
             }
         cr_assert_eq(sdb_exec_run(&qm, &fs, &r, NULL, &err), SDB_OK, "%s", err.msg);
-        cr_assert_eq(sdb_result_at(r, 0, 0)->u.i, want);
+        cr_assert_eq(sdb_result_at(r, 0, 0)->u.i, want, "%s", dbg);
         sdb_result_destroy(r);
     }
 }
