@@ -503,3 +503,106 @@ Test(exec_expr, random_bool_expressions_match_reference_as_values_and_filters)
     for (int k = 0; k < 80; k++)
         check_one(gen(TB, 3), TB, 1 + (unsigned)(k % 3));
 }
+
+/* ---- random grouped aggregation ---- */
+
+typedef struct arow {
+    bool knull;
+    int64_t key;
+    rv x;      /* int argument */
+    rv y;      /* float argument */
+    rv c;      /* bool argument */
+} arow;
+
+static int cmp_arow(const void *p, const void *q)
+{
+    const arow *a = p, *b = q;
+    if (a->knull != b->knull)
+        return a->knull ? 1 : -1;
+    return (a->key > b->key) - (a->key < b->key);
+}
+
+Test(exec_expr, random_grouped_aggregates_match_reference)
+{
+    static arow rows[20000];
+    for (int round = 0; round < 12; round++) {
+        sdb_pexpr *k = gen(TI, 2), *x = gen(TI, 2), *y = gen(TF, 2), *c = gen(TB, 2);
+        sdb_aggspec a[7] = {{.kind = SDB_AGG_COUNT_STAR},
+                            {.kind = SDB_AGG_COUNT, .arg = x},
+                            {.kind = SDB_AGG_SUM, .arg = x},
+                            {.kind = SDB_AGG_MIN, .arg = y},
+                            {.kind = SDB_AGG_MAX, .arg = x},
+                            {.kind = SDB_AGG_COUNT_IF, .arg = c},
+                            {.kind = SDB_AGG_COUNT_DISTINCT, .arg = x}};
+        sdb_order o = {.col = 0};
+        sdb_query_spec sp = {.snap = &fx_snap, .ngroup = 1, .group = (const sdb_pexpr *const *)&k,
+                             .naggs = 7, .aggs = a, .norder = 1, .order = &o,
+                             .threads = 1 + (unsigned)(round % 3)};
+        sdb_result *r;
+        size_t n = 0, g = 0;
+        trow t;
+        dbg[0] = '\0';
+        dump(k, dbg, sizeof dbg);
+        cr_assert_eq(sdb_exec_run(&qm, &sp, &r, NULL, &err), SDB_OK, "%s", err.msg);
+        for (int u = 0; u < NUNITS; u++)
+            for (uint64_t i = 0; i < fx_rows[u]; i++) {
+                rv kv;
+                fx_row(u, i, &t);
+                kv = eval(k, &t);
+                rows[n].knull = kv.null;
+                rows[n].key = kv.i;
+                rows[n].x = eval(x, &t);
+                rows[n].y = eval(y, &t);
+                rows[n].c = eval(c, &t);
+                n++;
+            }
+        qsort(rows, n, sizeof *rows, cmp_arow);
+        for (size_t s = 0; s < n; g++) {
+            size_t e = s;
+            int64_t cnt = 0, sum = 0, mx = 0, cif = 0, nd = 0;
+            double mn = 0;
+            bool hasx = false, hasy = false;
+            while (e < n && cmp_arow(&rows[s], &rows[e]) == 0)
+                e++;
+            for (size_t i = s; i < e; i++) {
+                if (!rows[i].x.null) {
+                    cnt++;
+                    sum += rows[i].x.i;
+                    if (!hasx || rows[i].x.i > mx)
+                        mx = rows[i].x.i;
+                    hasx = true;
+                    bool dup = false;
+                    for (size_t j = s; j < i && !dup; j++)
+                        dup = !rows[j].x.null && rows[j].x.i == rows[i].x.i;
+                    nd += !dup;
+                }
+                if (!rows[i].y.null && !isnan(rows[i].y.f)) {
+                    if (!hasy || rows[i].y.f < mn)
+                        mn = rows[i].y.f;
+                    hasy = true;
+                }
+                cif += !rows[i].c.null && rows[i].c.b;
+            }
+            cr_assert_lt(g, r->nrows, "%s", dbg);
+            const sdb_value *v = sdb_result_at(r, g, 0);
+            cr_assert_eq(v[0].null, rows[s].knull, "%s", dbg);
+            if (!v[0].null)
+                cr_assert_eq(v[0].u.i, rows[s].key, "%s", dbg);
+            cr_assert_eq(v[1].u.i, (int64_t)(e - s), "%s", dbg);
+            cr_assert_eq(v[2].u.i, cnt, "%s", dbg);
+            cr_assert_eq(v[3].null, !hasx);
+            if (hasx) {
+                cr_assert_eq(v[3].u.i, sum, "%s", dbg);
+                cr_assert_eq(v[5].u.i, mx, "%s", dbg);
+            }
+            cr_assert_eq(v[4].null, !hasy, "%s", dbg);
+            if (hasy)
+                cr_assert_eq(v[4].u.f, mn, "%s", dbg);
+            cr_assert_eq(v[6].u.i, cif, "%s", dbg);
+            cr_assert_eq(v[7].u.i, nd, "%s", dbg);
+            s = e;
+        }
+        cr_assert_eq(r->nrows, g, "%s", dbg);
+        sdb_result_destroy(r);
+    }
+}
