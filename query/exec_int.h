@@ -80,6 +80,8 @@ typedef struct qctx {
     sdb_prog **oprog;
     /* merge */
     pthread_mutex_t mx;
+    pthread_cond_t advance;       /* signalled when `next` moves or the query fails */
+    uint32_t window;              /* morsels a worker may run ahead of `next` */
     partial **pending;
     uint32_t next;
     sdb_gtab global;
