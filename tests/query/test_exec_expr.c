@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "query/exec.h"
 #include "tests/query/exec_fixture.h"
@@ -605,4 +606,104 @@ Test(exec_expr, random_grouped_aggregates_match_reference)
         cr_assert_eq(r->nrows, g, "%s", dbg);
         sdb_result_destroy(r);
     }
+}
+
+/* ---- casts and time functions against libc ---- */
+
+static int64_t trunc_ref(const char *unit, int64_t ts)
+{
+    const int64_t ns = 1000000000LL;
+    time_t s = (time_t)(ts >= 0 ? ts / ns : -((-ts + ns - 1) / ns));
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    tm.tm_sec = 0;
+    if (strcmp(unit, "minute") == 0)
+        return (int64_t)timegm(&tm) * ns;
+    tm.tm_min = 0;
+    if (strcmp(unit, "hour") == 0)
+        return (int64_t)timegm(&tm) * ns;
+    tm.tm_hour = 0;
+    if (strcmp(unit, "day") == 0)
+        return (int64_t)timegm(&tm) * ns;
+    if (strcmp(unit, "week") == 0) {
+        tm.tm_mday -= (tm.tm_wday + 6) % 7; /* back to Monday */
+        return (int64_t)timegm(&tm) * ns;
+    }
+    tm.tm_mday = 1;
+    if (strcmp(unit, "month") == 0)
+        return (int64_t)timegm(&tm) * ns;
+    tm.tm_mon = 0;
+    return (int64_t)timegm(&tm) * ns;
+}
+
+Test(exec_expr, casts_and_time_functions_match_libc)
+{
+    static const char *units[] = {"minute", "hour", "day", "week", "month", "year"};
+    sdb_pexpr *outs[12];
+    uint32_t n = 0;
+    sdb_pexpr *tm = chk(sdb_pexpr_col(&qm, C_TIME, SDB_TYPE_TIMESTAMP, &err));
+    /* shift times across years, before 1970 too */
+    sdb_pexpr *shifted = chk(sdb_pexpr_op2(
+        &qm, SDB_PX_SUB,
+        chk(sdb_pexpr_op2(&qm, SDB_PX_MUL, chk(sdb_pexpr_col(&qm, C_TOK, SDB_TYPE_INT64, &err)),
+                          chk(sdb_pexpr_i64(&qm, 86400LL * 1000000000LL * 7 + 12345, &err)), &err)),
+        chk(sdb_pexpr_i64(&qm, 86400LL * 1000000000LL * 365 * 30, &err)), &err));
+    (void)tm;
+    shifted = chk(sdb_pexpr_cast(&qm, shifted, SDB_TYPE_TIMESTAMP, &err));
+    for (int u = 0; u < 6; u++)
+        outs[n++] = chk(sdb_pexpr_make(&qm, SDB_PX_DATE_TRUNC,
+                                       (sdb_pexpr *[]){chk(sdb_pexpr_str(&qm, units[u], &err)),
+                                                       shifted}, 2, &err));
+    outs[n++] = chk(sdb_pexpr_make(&qm, SDB_PX_TIME_BUCKET,
+                                   (sdb_pexpr *[]){chk(sdb_pexpr_i64(&qm, 900000000000LL, &err)),
+                                                   shifted}, 2, &err));
+    /* round trips through strings */
+    sdb_pexpr *ts_str = chk(sdb_pexpr_cast(&qm, shifted, SDB_TYPE_STRING, &err));
+    outs[n++] = chk(sdb_pexpr_cast(&qm, ts_str, SDB_TYPE_TIMESTAMP, &err));
+    sdb_pexpr *tok = chk(sdb_pexpr_col(&qm, C_TOK, SDB_TYPE_INT64, &err));
+    outs[n++] = chk(sdb_pexpr_cast(&qm, chk(sdb_pexpr_cast(&qm, tok, SDB_TYPE_STRING, &err)),
+                                   SDB_TYPE_INT64, &err));
+    sdb_pexpr *dur = chk(sdb_pexpr_col(&qm, C_DUR, SDB_TYPE_FLOAT64, &err));
+    outs[n++] = chk(sdb_pexpr_cast(&qm, chk(sdb_pexpr_cast(&qm, dur, SDB_TYPE_STRING, &err)),
+                                   SDB_TYPE_FLOAT64, &err));
+    outs[n++] = chk(sdb_pexpr_cast(&qm, chk(sdb_pexpr_col(&qm, C_OK, SDB_TYPE_BOOL, &err)),
+                                   SDB_TYPE_STRING, &err));
+    outs[n++] = chk(sdb_pexpr_make(&qm, SDB_PX_ROUND,
+                                   (sdb_pexpr *[]){tok, chk(sdb_pexpr_i64(&qm, -2, &err))}, 2,
+                                   &err));
+    sdb_query_spec sp = {.snap = &fx_snap, .nout = n, .out = (const sdb_pexpr *const *)outs,
+                         .threads = 2};
+    sdb_result *r;
+    trow t;
+    uint64_t row = 0;
+    cr_assert_eq(sdb_exec_run(&qm, &sp, &r, NULL, &err), SDB_OK, "%s", err.msg);
+    for (int u = 0; u < NUNITS; u++)
+        for (uint64_t i = 0; i < fx_rows[u]; i++, row++) {
+            const sdb_value *v = sdb_result_at(r, row, 0);
+            fx_row(u, i, &t);
+            if (!t.has[C_TOK]) {
+                cr_assert(v[0].null && v[7].null && v[8].null);
+                continue;
+            }
+            int64_t ts = t.i[C_TOK] * (86400LL * 1000000000LL * 7 + 12345) -
+                         86400LL * 1000000000LL * 365 * 30;
+            for (int k = 0; k < 6; k++)
+                cr_assert_eq(v[k].u.i, trunc_ref(units[k], ts), "%s of %lld", units[k],
+                             (long long)ts);
+            int64_t b = 900000000000LL, q = ts / b - (ts % b < 0);
+            cr_assert_eq(v[6].u.i, q * b);
+            cr_assert_eq(v[7].u.i, ts, "timestamp string round trip");
+            cr_assert_eq(v[8].u.i, t.i[C_TOK]);
+            if (t.has[C_DUR])
+                cr_assert_eq(v[9].u.f, t.f[C_DUR], "float string round trip");
+            if (t.has[C_OK])
+                cr_assert(v[10].u.s.len == (t.i[C_OK] ? 4u : 5u));
+            int64_t x = t.i[C_TOK], rq = x / 100, rr = x % 100;
+            if (rr >= 50)
+                rq++;
+            else if (rr <= -50)
+                rq--;
+            cr_assert_eq(v[11].u.i, rq * 100, "round(%lld, -2)", (long long)x);
+        }
+    sdb_result_destroy(r);
 }
