@@ -324,7 +324,7 @@ sdb_rc sdb_exec_run(sdb_qmem *m, const sdb_query_spec *sp, sdb_result **out,
     if ((rc = prepare(&q, err)) != SDB_OK)
         goto done;
     nout = q.agg ? (sp->nout ? sp->nout : q.ngroup + q.naggs) : sp->nout;
-    if (nout > 255 || (sp->nvisible > nout) || (sp->nvisible == 0 && sp->norder > 0 && 0)) {
+    if (nout > 255 || sp->nvisible > nout) {
         rc = SDB_FAIL(err, SDB_ERR_MISUSE, "bad output column counts (%u, %u)", nout,
                       sp->nvisible);
         goto done;
