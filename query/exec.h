@@ -41,7 +41,8 @@
  *                                    sdb_pexpr_str(&m, "2026-01-01", &err), &err);
  *   sdb_aggspec p99 = {SDB_AGG_QUANTILE, sdb_pexpr_col(&m, 1, SDB_TYPE_FLOAT64, &err), 0.99};
  *   sdb_order by = {.col = 1, .desc = true};
- *   sdb_query_spec q = {.snap = &snap, .where = where, .ngroup = 1, .group = &model,
+ *   const sdb_pexpr *keys[1] = {model};
+ *   sdb_query_spec q = {.snap = &snap, .where = where, .ngroup = 1, .group = keys,
  *                       .naggs = 1, .aggs = &p99, .norder = 1, .order = &by,
  *                       .has_limit = true, .limit = 10};
  *   sdb_exec_run(&m, &q, &result, &stats, &err);  ...  sdb_result_destroy(result);
