@@ -613,15 +613,15 @@ Test(exec, group_by_without_aggregates_lists_distinct_keys)
 
 Test(exec, hidden_sort_columns_are_dropped_from_the_result)
 {
-    /* select trace_id from spans order by duration_ms desc limit 3 */
+    /* select trace_id from spans order by duration_ms desc nulls first limit 3 */
     sdb_pexpr *outs[2] = {col(C_TRACE), col(C_DUR)};
-    sdb_order o = {.col = 1, .desc = true};
+    sdb_order o = {.col = 1, .desc = true, .nulls_first = true};
     sdb_query_spec sp = {.nout = 2, .out = (const sdb_pexpr *const *)outs, .nvisible = 1,
                          .norder = 1, .order = &o, .has_limit = true, .limit = 3};
     sdb_result *r = run_spec(&sp, NULL);
     cr_assert_eq(r->ncols, 1);
     cr_assert_eq(r->nrows, 3);
-    /* DESC puts NULLs first; ties keep scan order */
+    /* NULLS FIRST puts them first; ties keep scan order */
     double least = INFINITY;
     char least_id[64] = "";
     trow t;
