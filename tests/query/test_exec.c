@@ -643,6 +643,7 @@ Test(exec, hidden_sort_columns_are_dropped_from_the_result)
     cr_assert_gt(nulls, 3);
     sdb_result_destroy(r);
     o.desc = false;
+    o.nulls_first = false;
     sp.order = &o;
     r = run_spec(&sp, NULL);
     cr_assert_eq(r->nrows, 3);
