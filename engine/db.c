@@ -67,6 +67,9 @@ struct sdb_db {
     uint32_t ntables;
     uint32_t tcap;
     uint64_t next_id;         /* next segment file number */
+    dbtable **dropped;        /* tables removed by DROP TABLE, freed at close */
+    uint32_t ndropped;
+    uint32_t dropcap;
     /* background flushing (opts.background_flush) */
     pthread_t flusher;
     bool flusher_running;
@@ -523,6 +526,9 @@ sdb_rc sdb_db_close(sdb_db *db, sdb_err *err)
         }
         table_free(db->tables[i]);
     }
+    for (uint32_t i = 0; i < db->ndropped; i++)
+        table_free(db->dropped[i]);
+    free(db->dropped);
     for (uint32_t i = 0; i < db->nsegs; i++)
         segref_unref(db, db->segs[i]);
     free(db->segs);
@@ -846,19 +852,38 @@ static sdb_rc flush_table(sdb_db *db, dbtable *t, sdb_err *err)
     return rc;
 }
 
+/* The tables named table (NULL: all) whose memtable holds at least min_rows rows. Caller
+ * frees the list. Tables are never freed while the database is open but by DROP TABLE,
+ * which a caller of this does not run concurrently. */
+static sdb_rc pick_tables(sdb_db *db, const char *table, uint64_t min_rows, dbtable ***out,
+                          uint32_t *n, sdb_err *err)
+{
+    dbtable **list;
+    *n = 0;
+    pthread_mutex_lock(&db->mu);
+    list = malloc((db->ntables ? db->ntables : 1) * sizeof *list);
+    for (uint32_t i = 0; list != NULL && i < db->ntables; i++) {
+        dbtable *t = db->tables[i];
+        uint64_t rows;
+        if (table != NULL && strcmp(t->name, table) != 0)
+            continue;
+        pthread_mutex_lock(&t->mu);
+        rows = t->mem.rows;
+        pthread_mutex_unlock(&t->mu);
+        if (rows >= min_rows)
+            list[(*n)++] = t;
+    }
+    pthread_mutex_unlock(&db->mu);
+    *out = list;
+    return list ? SDB_OK : SDB_FAIL(err, SDB_ERR_NOMEM, "no memory");
+}
+
 sdb_rc sdb_db_flush(sdb_db *db, const char *table, sdb_err *err)
 {
     dbtable **list;
-    uint32_t n = 0;
+    uint32_t n;
     sdb_rc rc = SDB_OK;
-    pthread_mutex_lock(&db->mu);
-    list = malloc((db->ntables ? db->ntables : 1) * sizeof *list);
-    for (uint32_t i = 0; list != NULL && i < db->ntables; i++)
-        if (table == NULL || strcmp(db->tables[i]->name, table) == 0)
-            list[n++] = db->tables[i];
-    pthread_mutex_unlock(&db->mu);
-    if (list == NULL)
-        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory");
+    SDB_TRY(pick_tables(db, table, 0, &list, &n, err));
     for (uint32_t i = 0; i < n && rc == SDB_OK; i++)
         rc = flush_table(db, list[i], err);
     free(list);
@@ -868,22 +893,9 @@ sdb_rc sdb_db_flush(sdb_db *db, const char *table, sdb_err *err)
 static sdb_rc flush_big_tables(sdb_db *db, sdb_err *err)
 {
     dbtable **list;
-    uint32_t n = 0;
+    uint32_t n;
     sdb_rc rc = SDB_OK;
-    pthread_mutex_lock(&db->mu);
-    list = malloc((db->ntables ? db->ntables : 1) * sizeof *list);
-    for (uint32_t i = 0; list != NULL && i < db->ntables; i++) {
-        dbtable *t = db->tables[i];
-        uint64_t rows;
-        pthread_mutex_lock(&t->mu);
-        rows = t->mem.rows;
-        pthread_mutex_unlock(&t->mu);
-        if (rows >= db->o.memtable_rows)
-            list[n++] = t;
-    }
-    pthread_mutex_unlock(&db->mu);
-    if (list == NULL)
-        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory");
+    SDB_TRY(pick_tables(db, NULL, db->o.memtable_rows, &list, &n, err));
     for (uint32_t i = 0; i < n && rc == SDB_OK; i++)
         rc = flush_table(db, list[i], err);
     free(list);
@@ -992,14 +1004,7 @@ sdb_rc sdb_db_compact(sdb_db *db, const char *table, bool force, uint32_t min_se
     sdb_rc rc = SDB_OK;
     if (db->o.read_only)
         return SDB_FAIL(err, SDB_ERR_MISUSE, "%s is open read-only", db->dir);
-    pthread_mutex_lock(&db->mu);
-    list = malloc((db->ntables ? db->ntables : 1) * sizeof *list);
-    for (uint32_t i = 0; list != NULL && i < db->ntables; i++)
-        if (table == NULL || strcmp(db->tables[i]->name, table) == 0)
-            list[n++] = db->tables[i];
-    pthread_mutex_unlock(&db->mu);
-    if (list == NULL)
-        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory");
+    SDB_TRY(pick_tables(db, table, 0, &list, &n, err));
     for (uint32_t i = 0; i < n && rc == SDB_OK; i++)
         rc = compact_table(db, list[i], force, min_segments, err);
     free(list);
@@ -1123,11 +1128,27 @@ sdb_rc sdb_db_drop_table(sdb_db *db, const char *name, sdb_err *err)
                     db->ntables--;
                     break;
                 }
+            /* a flush or compaction may hold t right now: empty it under its locks and keep
+             * the struct until close (a dropped table's flush finds no rows and stops) */
+            pthread_mutex_lock(&t->mu);
+            sdb_memtable_free(&t->mem);
+            sdb_memtable_init(&t->mem, SDB_PART_DAY);
             if (t->wal != NULL) {
                 sdb_wal_close(t->wal, NULL);
                 t->wal = NULL;
             }
-            table_free(t);
+            pthread_mutex_unlock(&t->mu);
+            if (db->ndropped == db->dropcap) {
+                uint32_t cap = db->dropcap ? db->dropcap * 2 : 4;
+                dbtable **d = realloc(db->dropped, cap * sizeof *d);
+                if (d != NULL) {
+                    db->dropped = d;
+                    db->dropcap = cap;
+                }
+            }
+            if (db->ndropped < db->dropcap)
+                db->dropped[db->ndropped++] = t;
+            /* else: leaked rather than freed under a possible reader (only without memory) */
         }
         if (table_path(db, "wal", name, dir, NULL) == SDB_OK)
             sdb_file_remove_dir(dir, NULL);

@@ -72,14 +72,9 @@ static sdb_rc get_part(sdb_memtable *m, int64_t start, sdb_mempart **out, sdb_er
     return SDB_OK;
 }
 
-/* The growing chunk of p, or a new one when the last is full or sealed (shared). */
-static sdb_rc active_chunk(sdb_mempart *p, sdb_memchunk **out, sdb_err *err)
+/* Room for one more chunk in p's list. */
+static sdb_rc chunk_room(sdb_mempart *p, sdb_err *err)
 {
-    sdb_memchunk *c = p->nchunks ? p->chunks[p->nchunks - 1] : NULL;
-    if (c != NULL && c->refs == 1 && c->b.nrows < SDB_BLOCK_ROWS) {
-        *out = c;
-        return SDB_OK;
-    }
     if (p->nchunks == p->cap) {
         uint32_t cap = p->cap ? p->cap * 2 : 4;
         sdb_memchunk **cs = realloc(p->chunks, cap * sizeof *cs);
@@ -88,6 +83,18 @@ static sdb_rc active_chunk(sdb_mempart *p, sdb_memchunk **out, sdb_err *err)
         p->chunks = cs;
         p->cap = cap;
     }
+    return SDB_OK;
+}
+
+/* The growing chunk of p, or a new one when the last is full or sealed (shared). */
+static sdb_rc active_chunk(sdb_mempart *p, sdb_memchunk **out, sdb_err *err)
+{
+    sdb_memchunk *c = p->nchunks ? p->chunks[p->nchunks - 1] : NULL;
+    if (c != NULL && c->refs == 1 && c->b.nrows < SDB_BLOCK_ROWS) {
+        *out = c;
+        return SDB_OK;
+    }
+    SDB_TRY(chunk_room(p, err));
     if ((c = calloc(1, sizeof *c)) == NULL)
         return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a chunk");
     sdb_batch_init(&c->b);
@@ -256,14 +263,7 @@ sdb_rc sdb_memtable_insert_owned(sdb_memtable *m, sdb_batch *b, const sdb_table_
             SDB_TRY(sdb_batch_add(b, def->col_names[i], strlen(def->col_names[i]),
                                   def->col_types[i], NULL, err));
     SDB_TRY(get_part(m, start, &p, err));
-    if (p->nchunks == p->cap) {
-        uint32_t cap = p->cap ? p->cap * 2 : 4;
-        sdb_memchunk **cs = realloc(p->chunks, cap * sizeof *cs);
-        if (cs == NULL)
-            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a chunk list");
-        p->chunks = cs;
-        p->cap = cap;
-    }
+    SDB_TRY(chunk_room(p, err));
     if ((c = calloc(1, sizeof *c)) == NULL)
         return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a chunk");
     if (m->rows == 0)
