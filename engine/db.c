@@ -86,6 +86,7 @@ void sdb_db_opts_default(sdb_db_opts *o)
     memset(o, 0, sizeof *o);
     o->sync = SDB_SYNC_BATCH;
     o->memtable_rows = 1u << 20;
+    o->memtable_bytes = 256u << 20;
     o->unit = SDB_PART_DAY;
     sdb_seg_opts_default(&o->seg);
     sdb_seg_opts_default(&o->compact_seg);
@@ -465,6 +466,8 @@ sdb_rc sdb_db_open(const char *dir, const sdb_db_opts *opts, sdb_db **out,
         sdb_db_opts_default(&db->o);
     if (db->o.memtable_rows == 0)
         db->o.memtable_rows = 1u << 20;
+    if (db->o.memtable_bytes == 0)
+        db->o.memtable_bytes = 256u << 20;
     if (db->o.unit == 0)
         db->o.unit = SDB_PART_DAY;
     db->next_id = 1;
@@ -608,6 +611,7 @@ static sdb_rc db_write(sdb_db *db, const char *table, sdb_batch *b, bool owned, 
     sdb_table_def *def = NULL;
     dbtable *t = NULL;
     uint64_t seq = 0, rows;
+    bool full;
     sdb_rc rc;
     int tc;
     if (db->o.read_only)
@@ -630,10 +634,11 @@ static sdb_rc db_write(sdb_db *db, const char *table, sdb_batch *b, bool owned, 
         rc = owned ? sdb_memtable_insert_owned(&t->mem, b, def, err)
                    : sdb_memtable_insert(&t->mem, b, def, err);
     rows = t->mem.rows;
+    full = rows >= db->o.memtable_rows || t->mem.bytes >= db->o.memtable_bytes;
     pthread_mutex_unlock(&t->mu);
     if (rc == SDB_OK && seq != 0)
         rc = sdb_wal_commit(t->wal, seq, err);
-    if (rc != SDB_OK || rows < db->o.memtable_rows)
+    if (rc != SDB_OK || !full)
         return rc;
     if (!db->flusher_running)
         return sdb_db_flush(db, table, err);
@@ -644,9 +649,9 @@ static sdb_rc db_write(sdb_db *db, const char *table, sdb_batch *b, bool owned, 
     pthread_cond_broadcast(&db->bg_cv);
     while (db->bg_rc == SDB_OK && !db->bg_stop) {
         pthread_mutex_lock(&t->mu);
-        rows = t->mem.rows;
+        full = t->mem.rows >= 2 * db->o.memtable_rows || t->mem.bytes >= 2 * db->o.memtable_bytes;
         pthread_mutex_unlock(&t->mu);
-        if (rows < 2 * db->o.memtable_rows)
+        if (!full)
             break;
         pthread_cond_wait(&db->bg_cv, &db->bg_mu);
     }
@@ -852,11 +857,14 @@ static sdb_rc flush_table(sdb_db *db, dbtable *t, sdb_err *err)
     return rc;
 }
 
-/* The tables named table (NULL: all) whose memtable holds at least min_rows rows. Caller
+/* The tables named table (NULL: all): every one, those whose memtable is full, or those
+ * whose memtable holds a row older than max_age_ns. Caller
  * frees the list. Tables are never freed while the database is open but by DROP TABLE,
  * which a caller of this does not run concurrently. */
-static sdb_rc pick_tables(sdb_db *db, const char *table, uint64_t min_rows, dbtable ***out,
-                          uint32_t *n, sdb_err *err)
+typedef enum pick { PICK_ALL, PICK_FULL, PICK_OLD } pick;
+
+static sdb_rc pick_tables(sdb_db *db, const char *table, pick what, int64_t max_age_ns,
+                          dbtable ***out, uint32_t *n, sdb_err *err)
 {
     dbtable **list;
     *n = 0;
@@ -864,13 +872,17 @@ static sdb_rc pick_tables(sdb_db *db, const char *table, uint64_t min_rows, dbta
     list = malloc((db->ntables ? db->ntables : 1) * sizeof *list);
     for (uint32_t i = 0; list != NULL && i < db->ntables; i++) {
         dbtable *t = db->tables[i];
-        uint64_t rows;
+        bool take;
         if (table != NULL && strcmp(t->name, table) != 0)
             continue;
         pthread_mutex_lock(&t->mu);
-        rows = t->mem.rows;
+        take = what == PICK_ALL ||
+               (what == PICK_FULL && (t->mem.rows >= db->o.memtable_rows ||
+                                      t->mem.bytes >= db->o.memtable_bytes)) ||
+               (what == PICK_OLD && t->mem.rows > 0 &&
+                sdb_mono_ns() - t->mem.first_insert_ns > max_age_ns);
         pthread_mutex_unlock(&t->mu);
-        if (rows >= min_rows)
+        if (take)
             list[(*n)++] = t;
     }
     pthread_mutex_unlock(&db->mu);
@@ -883,7 +895,7 @@ sdb_rc sdb_db_flush(sdb_db *db, const char *table, sdb_err *err)
     dbtable **list;
     uint32_t n;
     sdb_rc rc = SDB_OK;
-    SDB_TRY(pick_tables(db, table, 0, &list, &n, err));
+    SDB_TRY(pick_tables(db, table, PICK_ALL, 0, &list, &n, err));
     for (uint32_t i = 0; i < n && rc == SDB_OK; i++)
         rc = flush_table(db, list[i], err);
     free(list);
@@ -895,7 +907,21 @@ static sdb_rc flush_big_tables(sdb_db *db, sdb_err *err)
     dbtable **list;
     uint32_t n;
     sdb_rc rc = SDB_OK;
-    SDB_TRY(pick_tables(db, NULL, db->o.memtable_rows, &list, &n, err));
+    SDB_TRY(pick_tables(db, NULL, PICK_FULL, 0, &list, &n, err));
+    for (uint32_t i = 0; i < n && rc == SDB_OK; i++)
+        rc = flush_table(db, list[i], err);
+    free(list);
+    return rc;
+}
+
+sdb_rc sdb_db_flush_aged(sdb_db *db, int64_t max_age_ns, sdb_err *err)
+{
+    dbtable **list;
+    uint32_t n;
+    sdb_rc rc = SDB_OK;
+    if (db->o.read_only)
+        return SDB_OK;
+    SDB_TRY(pick_tables(db, NULL, PICK_OLD, max_age_ns, &list, &n, err));
     for (uint32_t i = 0; i < n && rc == SDB_OK; i++)
         rc = flush_table(db, list[i], err);
     free(list);
@@ -1004,7 +1030,7 @@ sdb_rc sdb_db_compact(sdb_db *db, const char *table, bool force, uint32_t min_se
     sdb_rc rc = SDB_OK;
     if (db->o.read_only)
         return SDB_FAIL(err, SDB_ERR_MISUSE, "%s is open read-only", db->dir);
-    SDB_TRY(pick_tables(db, table, 0, &list, &n, err));
+    SDB_TRY(pick_tables(db, table, PICK_ALL, 0, &list, &n, err));
     for (uint32_t i = 0; i < n && rc == SDB_OK; i++)
         rc = compact_table(db, list[i], force, min_segments, err);
     free(list);

@@ -32,6 +32,7 @@ typedef struct sdb_db_opts {
     bool bulk;               /* bulk import: rows skip the WAL and are durable once their
                                 segment is published (flush or close) */
     uint64_t memtable_rows;  /* flush a table holding more rows than this (default 1M) */
+    uint64_t memtable_bytes; /* ... or more bytes than this (default 256 MiB) */
     bool background_flush;   /* flush in a thread of its own, so writers go on meanwhile
                                 (a writer waits only when the memtable reaches twice the
                                 limit) */
@@ -78,6 +79,10 @@ sdb_rc sdb_db_flush(sdb_db *db, const char *table, sdb_err *err);
 
 /* Most rows one compaction merges (it holds them in memory). */
 #define SDB_COMPACT_MAX_ROWS (1u << 21)
+
+/* Flush the tables whose oldest memtable row arrived more than max_age_ns ago (a server
+ * calls this periodically, so that quiet tables reach segments too). */
+sdb_rc sdb_db_flush_aged(sdb_db *db, int64_t max_age_ns, sdb_err *err);
 
 /* Merge the segments of each partition of table (NULL: every table) that has more than one
  * into as few as SDB_COMPACT_MAX_ROWS allows, each merge published atomically. With force false only partitions with at least

@@ -9,11 +9,22 @@
 
 #include "engine/partition.h"
 
-static int64_t mono_ns(void)
+int64_t sdb_mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+uint64_t sdb_batch_bytes(const sdb_batch *b)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < b->ncols; i++) {
+        const sdb_column *c = &b->cols[i];
+        unsigned w = c->type == SDB_TYPE_STRING ? 8 : sdb_type_width(c->type);
+        n += c->n * w + c->n / 8 + (c->type == SDB_TYPE_STRING ? c->nbytes : 0);
+    }
+    return n;
 }
 
 void sdb_memtable_init(sdb_memtable *m, sdb_part_unit unit)
@@ -148,8 +159,21 @@ static sdb_rc append_part(sdb_memtable *m, sdb_mempart *p, const sdb_batch *b,
     return SDB_OK;
 }
 
+static sdb_rc insert_rows(sdb_memtable *m, const sdb_batch *b, const sdb_table_def *def,
+                          sdb_err *err);
+
 sdb_rc sdb_memtable_insert(sdb_memtable *m, const sdb_batch *b, const sdb_table_def *def,
                            sdb_err *err)
+{
+    uint64_t bytes = sdb_batch_bytes(b);
+    sdb_rc rc = insert_rows(m, b, def, err);
+    if (rc == SDB_OK)
+        m->bytes += bytes;
+    return rc;
+}
+
+static sdb_rc insert_rows(sdb_memtable *m, const sdb_batch *b, const sdb_table_def *def,
+                          sdb_err *err)
 {
     int tc = sdb_batch_find(b, "time", 4);
     const sdb_column *t;
@@ -164,7 +188,7 @@ sdb_rc sdb_memtable_insert(sdb_memtable *m, const sdb_batch *b, const sdb_table_
     if (sdb_column_null_count(t) != 0)
         return SDB_FAIL(err, SDB_ERR_SCHEMA, "rows with a NULL time");
     if (m->rows == 0)
-        m->first_insert_ns = mono_ns();
+        m->first_insert_ns = sdb_mono_ns();
     start = sdb_part_start(m->unit, t->v.i64[0]);
     next = sdb_part_next(m->unit, start);
     for (r = 1; r < b->nrows; r++)
@@ -214,6 +238,7 @@ void sdb_memtable_take(sdb_memtable *m, sdb_mempart **parts, uint32_t *nparts)
     m->nparts = 0;
     m->cap = 0;
     m->rows = 0;
+    m->bytes = 0;
     m->first_insert_ns = 0;
 }
 
@@ -267,10 +292,11 @@ sdb_rc sdb_memtable_insert_owned(sdb_memtable *m, sdb_batch *b, const sdb_table_
     if ((c = calloc(1, sizeof *c)) == NULL)
         return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a chunk");
     if (m->rows == 0)
-        m->first_insert_ns = mono_ns();
+        m->first_insert_ns = sdb_mono_ns();
     c->b = *b;
     c->refs = 1;
     c->part = start;
+    m->bytes += sdb_batch_bytes(b);
     sdb_batch_init(b);
     /* keep a partly filled chunk last, so small inserts keep filling it */
     if (p->nchunks > 0 && p->chunks[p->nchunks - 1]->b.nrows < SDB_BLOCK_ROWS) {

@@ -36,6 +36,7 @@ typedef struct sdb_memtable {
     uint32_t nparts;
     uint32_t cap;
     uint64_t rows;       /* over all partitions */
+    uint64_t bytes;      /* approximate memory of the values held */
     int64_t first_insert_ns; /* monotonic time of the oldest row held (0 when empty) */
 } sdb_memtable;
 
@@ -53,6 +54,11 @@ sdb_rc sdb_memtable_insert(sdb_memtable *m, const sdb_batch *b, const sdb_table_
  * copies otherwise, and b is left unchanged. */
 sdb_rc sdb_memtable_insert_owned(sdb_memtable *m, sdb_batch *b, const sdb_table_def *def,
                                  sdb_err *err);
+
+/* Approximate bytes of b's values (what holding it costs a memtable). */
+uint64_t sdb_batch_bytes(const sdb_batch *b);
+/* Monotonic nanoseconds (the clock of first_insert_ns). */
+int64_t sdb_mono_ns(void);
 
 /* Move every partition out into parts and nparts (caller owns: free each part's chunks with
  * sdb_memchunk_unref and the arrays with free), leaving the memtable empty. */
