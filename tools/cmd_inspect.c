@@ -38,8 +38,8 @@ static void stat_text(char *out, size_t n, const sdb_seg_col *c, const sdb_seg_s
     switch (c->type) {
     case SDB_TYPE_TIMESTAMP: {
         char t[SDB_TIME_FMT_MAX];
-        size_t len = sdb_time_format(v->i, t);
-        snprintf(out, n, "%.*s", (int)len, t);
+        size_t tlen = sdb_time_format(v->i, t);
+        snprintf(out, n, "%.*s", (int)tlen, t);
         break;
     }
     case SDB_TYPE_INT64: snprintf(out, n, "%" PRId64, v->i); break;
