@@ -446,6 +446,19 @@ static sdb_rc open_contents(sdb_db *db, sdb_db_open_report *rep, sdb_err *err)
     return SDB_OK;
 }
 
+void sdb_db_open_report_text(const sdb_db_open_report *r, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (r->wal_damaged > 0)
+        snprintf(out, n, "recovery: %u table%s had a torn or corrupt WAL tail, cut at the last "
+                 "good record (%s); %u stray file%s removed",
+                 r->wal_damaged, r->wal_damaged == 1 ? "" : "s", r->wal_reason, r->stray_files,
+                 r->stray_files == 1 ? "" : "s");
+    else if (r->stray_files > 0)
+        snprintf(out, n, "recovery: %u stray file%s left by an interrupted flush or compaction "
+                 "removed", r->stray_files, r->stray_files == 1 ? "" : "s");
+}
+
 sdb_rc sdb_db_open(const char *dir, const sdb_db_opts *opts, sdb_db **out,
                    sdb_db_open_report *report, sdb_err *err)
 {

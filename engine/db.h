@@ -55,6 +55,10 @@ typedef struct sdb_db_open_report {
     uint32_t stray_files;    /* files left by a crash and removed */
 } sdb_db_open_report;
 
+/* One line saying what start-up repaired (a WAL tail cut, stray files removed) into out, or
+ * "" when nothing: for logs and command output. */
+void sdb_db_open_report_text(const sdb_db_open_report *r, char *out, size_t n);
+
 /* Open (creating when missing, unless read-only) the database in dir: lock it, load the
  * catalog and manifest, open the segments, replay the WAL. report may be NULL. Caller
  * owns *db; close with sdb_db_close(). SDB_ERR_BUSY when another process holds the lock. */

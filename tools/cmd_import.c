@@ -103,6 +103,8 @@ int sdb_cmd_import(int argc, char **argv)
     int nfiles = 0, rc = 0;
     char **files = calloc((size_t)argc, sizeof *files);
     sdb_db_opts o;
+    sdb_db_open_report rep;
+    char repair[512];
     sdb_db *db = NULL;
     sdb_err err;
     uint64_t tot_rows = 0, tot_bytes = 0, tot_rej = 0;
@@ -171,11 +173,14 @@ int sdb_cmd_import(int argc, char **argv)
      * compaction */
     o.seg = o.compact_seg;
     o.background_flush = true;
-    if (sdb_db_open(data, &o, &db, NULL, &err) != SDB_OK) {
+    if (sdb_db_open(data, &o, &db, &rep, &err) != SDB_OK) {
         fprintf(stderr, "spandb import: %s\n", err.msg);
         free(files);
         return 1;
     }
+    sdb_db_open_report_text(&rep, repair, sizeof repair);
+    if (repair[0] != '\0')
+        fprintf(stderr, "spandb import: %s: %s\n", data, repair);
     if ((buf = malloc(READ_CHUNK)) == NULL) {
         fprintf(stderr, "spandb import: out of memory\n");
         sdb_db_close(db, NULL);
