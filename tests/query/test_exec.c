@@ -697,3 +697,26 @@ Test(exec, all_null_symbol_column_with_an_empty_dictionary)
     sdb_result_destroy(r);
     sdb_batch_free(&b);
 }
+
+Test(exec, limit_without_order_stops_scanning_early)
+{
+    sdb_pexpr *e = col(C_TRACE);
+    sdb_exec_stats st;
+    sdb_query_spec sp = {.nout = 1, .out = (const sdb_pexpr *const *)&e, .has_limit = true,
+                         .limit = 10, .threads = 1};
+    sdb_result *r = run_spec(&sp, &st);
+    cr_assert_eq(r->nrows, 10);
+    cr_assert_eq(st.rows + st.mem_rows, BLOCK_ROWS, "one block read, not %llu rows",
+                 (unsigned long long)(st.rows + st.mem_rows));
+    /* with more workers how far they ran ahead depends on scheduling; the rows do not */
+    sdb_result *r1 = r;
+    sp.threads = 4;
+    r = run_spec(&sp, &st);
+    cr_assert_eq(r->nrows, 10);
+    for (uint64_t i = 0; i < 10; i++)
+        cr_assert(sdb_result_at(r, i, 0)->u.s.len == sdb_result_at(r1, i, 0)->u.s.len &&
+                  memcmp(sdb_result_at(r, i, 0)->u.s.p, sdb_result_at(r1, i, 0)->u.s.p,
+                         sdb_result_at(r, i, 0)->u.s.len) == 0);
+    sdb_result_destroy(r);
+    sdb_result_destroy(r1);
+}
