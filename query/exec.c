@@ -311,9 +311,11 @@ sdb_rc sdb_exec_run(sdb_qmem *m, const sdb_query_spec *sp, sdb_result **out,
     q.keep = UINT64_MAX;
     if (sp->has_limit && sp->limit <= UINT64_MAX - sp->offset)
         q.keep = sp->offset + sp->limit;
+    if (sp->has_limit && sp->limit == 0)
+        q.keep = 0;
     atomic_init(&q.next_morsel, 0);
     atomic_init(&q.stop, false);
-    atomic_init(&q.done, false);
+    atomic_init(&q.done, q.keep == 0 && !q.agg); /* LIMIT 0 reads nothing */
     atomic_init(&q.blocks, 0);
     atomic_init(&q.blocks_decoded, 0);
     atomic_init(&q.rows, 0);

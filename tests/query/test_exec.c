@@ -720,3 +720,15 @@ Test(exec, limit_without_order_stops_scanning_early)
     sdb_result_destroy(r);
     sdb_result_destroy(r1);
 }
+
+Test(exec, limit_zero_returns_no_rows_and_reads_nothing)
+{
+    sdb_pexpr *e = col(C_TRACE);
+    sdb_exec_stats st;
+    sdb_query_spec sp = {.nout = 1, .out = (const sdb_pexpr *const *)&e, .has_limit = true,
+                         .limit = 0, .threads = 2};
+    sdb_result *r = run_spec(&sp, &st);
+    cr_assert_eq(r->nrows, 0);
+    cr_assert_eq(st.rows + st.mem_rows, 0);
+    sdb_result_destroy(r);
+}
