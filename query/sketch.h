@@ -5,8 +5,8 @@
  *
  * Quantile sketch, relative accuracy a = 0.01: gamma = (1 + a) / (1 - a). A value v > 0
  * goes to bucket i = ceil(log_gamma(v)), which covers (gamma^(i-1), gamma^i]; a negative
- * value to the bucket of -v in a mirrored store; zeros are counted apart; NaN and infinities
- * are ignored. The value reported for bucket i is 2 gamma^i / (gamma + 1), which is within a
+ * value to the bucket of -v in a mirrored store; zeros (and |v| < 1e-300, where the bound
+ * does not hold) are counted apart; NaN and infinities are ignored. The value reported for bucket i is 2 gamma^i / (gamma + 1), which is within a
  * relative error a of every value of the bucket. Ranking: for n values x_0 <= ... <= x_(n-1)
  * and q in [0, 1], quantile(x, q) reports the bucket that holds x_r with
  * r = floor(q * (n - 1)), the lower of the two closest ranks that quantile_exact
