@@ -29,9 +29,9 @@
  * where and group by are answered from block statistics (memtables are scanned in memory),
  * decoding no block.
  *
- * Order. ORDER BY sorts by output columns (ascending: NULLs last; descending: NULLs first;
- * NaN above every number); ties keep scan order. With a limit, a heap keeps the first
- * offset + limit rows.
+ * Order. ORDER BY sorts by output columns, NULLs last whether ascending or descending unless
+ * the key says nulls_first (DuckDB's rule), NaN above every number; ties keep scan order.
+ * With a limit, a heap keeps the first offset + limit rows.
  *
  * Example: SELECT model, p99(duration_ms) FROM spans WHERE time >= '2026-01-01'
  *          GROUP BY model ORDER BY 2 DESC LIMIT 10
@@ -70,6 +70,7 @@ typedef struct sdb_aggspec {
 typedef struct sdb_order {
     uint32_t col;            /* output column (visible or hidden) */
     bool desc;
+    bool nulls_first;        /* NULLs before every value (default: after, ASC or DESC) */
 } sdb_order;
 
 typedef struct sdb_query_spec {

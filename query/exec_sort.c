@@ -101,7 +101,15 @@ static int cmp_rows(const sdb_query_spec *sp, uint32_t ncols, const sdb_value *a
 {
     for (uint32_t k = 0; k < sp->norder; k++) {
         uint32_t c = sp->order[k].col;
-        int r = cmp_value(&a[c], &b[c]);
+        int r;
+        if (a[c].null || b[c].null) {
+            /* NULL placement does not follow DESC: last unless NULLS FIRST (DuckDB's rule) */
+            if (a[c].null && b[c].null)
+                continue;
+            r = a[c].null ? 1 : -1;
+            return sp->order[k].nulls_first ? -r : r;
+        }
+        r = cmp_value(&a[c], &b[c]);
         if (r != 0)
             return sp->order[k].desc ? -r : r;
     }
@@ -112,11 +120,13 @@ static int cmp_rows(const sdb_query_spec *sp, uint32_t ncols, const sdb_value *a
 static void heap_swap(qctx *q, uint64_t i, uint64_t j)
 {
     uint32_t nc = q->res->ncols;
-    sdb_value tmp[256];
+    sdb_value *x = q->res->cells + i * nc, *y = q->res->cells + j * nc;
     uint64_t s;
-    memcpy(tmp, q->res->cells + i * nc, nc * sizeof *tmp);
-    memcpy(q->res->cells + i * nc, q->res->cells + j * nc, nc * sizeof *tmp);
-    memcpy(q->res->cells + j * nc, tmp, nc * sizeof *tmp);
+    for (uint32_t c = 0; c < nc; c++) {
+        sdb_value t = x[c];
+        x[c] = y[c];
+        y[c] = t;
+    }
     s = q->seq[i];
     q->seq[i] = q->seq[j];
     q->seq[j] = s;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "query/expr_int.h"
+#include "storage/common/timefmt.h"
 
 static const char *const kind_names[] = {
     [SDB_PX_COL] = "column", [SDB_PX_CONST] = "constant", [SDB_PX_ADD] = "+",
@@ -125,9 +126,9 @@ sdb_pexpr *sdb_pexpr_cast(sdb_qmem *m, sdb_pexpr *a, sdb_type to, sdb_err *err)
         else if (a->type == SDB_TYPE_BOOL && sdb_type_is_i64(to))
             v.u.i = v.u.b;
         else if (a->type == SDB_TYPE_STRING && to == SDB_TYPE_TIMESTAMP) {
-            if (!sdb_time_parse(v.u.s.p, v.u.s.len, &v.u.i))
+            if (sdb_time_parse(v.u.s.p, v.u.s.len, &v.u.i, NULL) != SDB_OK)
                 return SDB_FAIL(err, SDB_ERR_PARSE, "'%.*s' is not a timestamp "
-                                "(YYYY-MM-DD[THH:MM:SS[.fraction]][Z])",
+                                "(YYYY-MM-DD[THH:MM:SS[.fraction]][Z|+HH:MM])",
                                 (int)(v.u.s.len > 64 ? 64 : v.u.s.len), v.u.s.p), NULL;
         } else
             folded = false;

@@ -121,13 +121,7 @@ bool sdb_time_unit_parse(const char *s, size_t n, sdb_time_unit *out);
 int64_t sdb_time_trunc(sdb_time_unit u, int64_t ts);
 /* floor(ts / interval) * interval; interval > 0. False when the result would not fit. */
 bool sdb_time_bucket(int64_t interval, int64_t ts, int64_t *out);
-/* ISO-8601 UTC with nanoseconds, "2026-01-02T03:04:05.000000006Z"; returns the length
- * written (buf holds at least 40 bytes). */
-size_t sdb_time_format(int64_t ts, char *buf);
 
-/* Parse "YYYY-MM-DD", "YYYY-MM-DD[T ]HH:MM:SS[.fraction][Z]" (UTC) to ns; false when
- * malformed. */
-bool sdb_time_parse(const char *s, size_t n, int64_t *out);
 
 /* LIKE matching (byte-wise; ci folds ASCII case). */
 bool sdb_like_match(const char *s, size_t n, const char *pat, size_t pn, bool ci);

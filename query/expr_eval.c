@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "query/expr_int.h"
+#include "storage/common/timefmt.h"
 
 #define VALID(w, i)  (((w)[(i) >> 6] >> ((i) & 63)) & 1)
 #define SETV(w, i)   ((w)[(i) >> 6] |= (uint64_t)1 << ((i) & 63))
@@ -432,7 +433,7 @@ static sdb_rc cast(const step *s, char *strbuf, const sdb_vec *a, void *buf, uin
                 errno = 0;
                 iv = strtoll(tmp, &end, 10);
                 if (*end != '\0' || errno == ERANGE) {
-                    if (to != SDB_TYPE_TIMESTAMP || !sdb_time_parse(tmp, v.len, &iv))
+                    if (to != SDB_TYPE_TIMESTAMP || sdb_time_parse(tmp, v.len, &iv, NULL) != SDB_OK)
                         return parse_fail(s, v, err);
                 }
             }

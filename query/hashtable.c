@@ -116,7 +116,7 @@ static sdb_rc grow(sdb_gtab *t, sdb_err *err)
 sdb_rc sdb_gtab_find(sdb_gtab *t, const void *key, uint32_t len, uint64_t hash, uint32_t *gid,
                      sdb_err *err)
 {
-    uint32_t s, g;
+    uint32_t s, g = 0;
     char *copy;
     if (sdb_gtab_lookup(t, key, len, hash, gid))
         return SDB_OK;

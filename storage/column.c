@@ -295,3 +295,176 @@ sdb_rc sdb_batch_pad(sdb_batch *b, sdb_err *err)
             SDB_TRY(sdb_column_push_nulls(&b->cols[i], b->nrows - b->cols[i].n, err));
     return SDB_OK;
 }
+
+/* Type check and column creation first, so that a schema error leaves dst unchanged. */
+static sdb_rc map_columns(sdb_batch *dst, const sdb_batch *src, int *map, sdb_err *err)
+{
+    for (uint32_t i = 0; i < src->ncols; i++) {
+        int d = sdb_batch_find(dst, src->names[i], strlen(src->names[i]));
+        if (d >= 0) {
+            sdb_type dt = dst->cols[d].type, st = src->cols[i].type;
+            if (dt != st && !(dt == SDB_TYPE_FLOAT64 && st == SDB_TYPE_INT64) &&
+                !(dt == SDB_TYPE_SYMBOL && st == SDB_TYPE_STRING) &&
+                !(dt == SDB_TYPE_STRING && st == SDB_TYPE_SYMBOL))
+                return SDB_FAIL(err, SDB_ERR_SCHEMA, "column '%s' is %s but the rows carry %s",
+                                src->names[i], sdb_type_name(dt), sdb_type_name(st));
+        }
+        map[i] = d;
+    }
+    for (uint32_t i = 0; i < src->ncols; i++)
+        if (map[i] < 0)
+            SDB_TRY(sdb_batch_add(dst, src->names[i], strlen(src->names[i]), src->cols[i].type,
+                                  &map[i], err));
+    return SDB_OK;
+}
+
+/* Copy the validity bits of src rows [0, n) to dst rows [dst->n, dst->n + n). */
+static void copy_valid(sdb_column *d, const sdb_column *s, uint64_t n)
+{
+    uint64_t at = d->n;
+    if ((at & 63) == 0) {
+        memcpy(d->valid + at / 64, s->valid, (size_t)((n + 63) / 64) * sizeof(uint64_t));
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++)
+        set_valid(d, at + i, sdb_column_valid(s, i));
+}
+
+/* All rows of s appended to d of the same type, with whole-array copies: the flush path
+ * concatenates memtable chunks with it. */
+static sdb_rc append_all_same(sdb_column *d, const sdb_column *s, sdb_err *err)
+{
+    uint64_t n = s->n, at = d->n;
+    SDB_TRY(sdb_column_reserve(d, at + n, err));
+    copy_valid(d, s, n);
+    switch (d->type) {
+    case SDB_TYPE_TIMESTAMP:
+    case SDB_TYPE_INT64:
+    case SDB_TYPE_FLOAT64: memcpy(d->v.i64 + at, s->v.i64, (size_t)n * 8); break;
+    case SDB_TYPE_BOOL: memcpy(d->v.b8 + at, s->v.b8, (size_t)n); break;
+    case SDB_TYPE_SYMBOL: {
+        uint32_t nd = sdb_symdict_count(s->dict);
+        uint32_t *remap = malloc((nd ? nd : 1) * sizeof *remap);
+        if (remap == NULL)
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory to remap %u symbols", nd);
+        for (uint32_t c = 0; c < nd; c++) {
+            uint32_t len;
+            const char *str = sdb_symdict_get(s->dict, c, &len);
+            sdb_rc rc = sdb_symdict_intern(d->dict, str, len, &remap[c], err);
+            if (rc != SDB_OK) {
+                free(remap);
+                return rc;
+            }
+        }
+        for (uint64_t i = 0; i < n; i++)
+            d->v.code[at + i] = sdb_column_valid(s, i) ? remap[s->v.code[i]] : 0;
+        free(remap);
+        break;
+    }
+    case SDB_TYPE_STRING: {
+        uint64_t base = s->v.off[0], bytes = s->v.off[n] - base;
+        if (bytes > d->bytes_cap - d->nbytes) {
+            uint64_t cap = d->bytes_cap ? d->bytes_cap : 1024;
+            char *b;
+            while (cap - d->nbytes < bytes)
+                cap *= 2;
+            if ((b = realloc(d->bytes, (size_t)cap)) == NULL)
+                return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %llu bytes of strings",
+                                (unsigned long long)cap);
+            d->bytes = b;
+            d->bytes_cap = cap;
+        }
+        if (bytes > 0)
+            memcpy(d->bytes + d->nbytes, s->bytes + base, (size_t)bytes);
+        for (uint64_t i = 1; i <= n; i++)
+            d->v.off[at + i] = d->nbytes + (s->v.off[i] - base);
+        d->nbytes += bytes;
+        break;
+    }
+    }
+    d->n = at + n;
+    return SDB_OK;
+}
+
+static sdb_rc append_column(sdb_column *d, const sdb_column *s, const uint32_t *rows, uint64_t n,
+                            sdb_err *err)
+{
+    uint32_t *remap = NULL;
+    sdb_rc rc = SDB_OK;
+    if (rows == NULL && d->type == s->type)
+        return append_all_same(d, s, err);
+    SDB_TRY(sdb_column_reserve(d, d->n + n, err));
+    if (s->type == SDB_TYPE_SYMBOL && d->type == SDB_TYPE_SYMBOL) {
+        uint32_t nd = sdb_symdict_count(s->dict);
+        remap = malloc((nd ? nd : 1) * sizeof *remap);
+        if (remap == NULL)
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory to remap %u symbols", nd);
+        memset(remap, 0xff, (nd ? nd : 1) * sizeof *remap);
+    }
+    for (uint64_t k = 0; k < n && rc == SDB_OK; k++) {
+        uint64_t r = rows ? rows[k] : k;
+        if (!sdb_column_valid(s, r)) {
+            rc = sdb_column_push_null(d, err);
+            continue;
+        }
+        switch (d->type) {
+        case SDB_TYPE_TIMESTAMP:
+        case SDB_TYPE_INT64: rc = sdb_column_push_i64(d, s->v.i64[r], err); break;
+        case SDB_TYPE_FLOAT64:
+            rc = sdb_column_push_f64(d, s->type == SDB_TYPE_INT64 ? (double)s->v.i64[r]
+                                                                   : s->v.f64[r], err);
+            break;
+        case SDB_TYPE_BOOL: rc = sdb_column_push_bool(d, s->v.b8[r] != 0, err); break;
+        case SDB_TYPE_SYMBOL:
+        case SDB_TYPE_STRING:
+            if (remap != NULL) {
+                uint32_t c = s->v.code[r];
+                if (remap[c] == UINT32_MAX) {
+                    uint32_t len;
+                    const char *str = sdb_symdict_get(s->dict, c, &len);
+                    rc = sdb_symdict_intern(d->dict, str, len, &remap[c], err);
+                    if (rc != SDB_OK)
+                        break;
+                }
+                rc = sdb_column_push_code(d, remap[c], err);
+            } else {
+                /* string into string, or between string and symbol */
+                uint32_t len;
+                const char *str = sdb_column_str(s, r, &len);
+                rc = sdb_column_push_str(d, str, len, err);
+            }
+            break;
+        }
+    }
+    free(remap);
+    return rc;
+}
+
+sdb_rc sdb_batch_append_rows(sdb_batch *dst, const sdb_batch *src, const uint32_t *rows,
+                             uint64_t n, sdb_err *err)
+{
+    int stack_map[64];
+    int *map = src->ncols <= 64 ? stack_map : malloc(src->ncols * sizeof *map);
+    uint64_t before = dst->nrows;
+    sdb_rc rc;
+    if (map == NULL)
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %u columns", src->ncols);
+    if (rows == NULL)
+        n = src->nrows;
+    rc = map_columns(dst, src, map, err);
+    for (uint32_t i = 0; i < src->ncols && rc == SDB_OK; i++)
+        rc = append_column(&dst->cols[map[i]], &src->cols[i], rows, n, err);
+    if (rc == SDB_OK) {
+        dst->nrows += n;
+        rc = sdb_batch_pad(dst, err);
+    }
+    if (rc != SDB_OK) {
+        /* leave no half-appended rows behind */
+        for (uint32_t i = 0; i < dst->ncols; i++)
+            sdb_column_truncate(&dst->cols[i], before);
+        dst->nrows = before;
+    }
+    if (map != stack_map)
+        free(map);
+    return rc;
+}

@@ -84,6 +84,13 @@ int sdb_batch_find(const sdb_batch *b, const char *name, size_t len);
 /* Add a column, filled with NULL for the rows already present. Fails with SDB_ERR_EXISTS when
  * the name is taken. */
 sdb_rc sdb_batch_add(sdb_batch *b, const char *name, size_t len, sdb_type t, int *idx, sdb_err *err);
+/* Append rows of src to dst: all of them when rows is NULL, else the n rows listed. Columns
+ * are matched by name; a column dst lacks is added (NULL for its earlier rows), a column src
+ * lacks gets NULLs. Symbols are re-interned into dst's dictionaries once per distinct code.
+ * An int64 source column is widened into a float64 destination; any other type difference
+ * is SDB_ERR_SCHEMA naming the column and both types, and dst is left unchanged. */
+sdb_rc sdb_batch_append_rows(sdb_batch *dst, const sdb_batch *src, const uint32_t *rows,
+                             uint64_t n, sdb_err *err);
 /* Pad every column shorter than nrows with NULLs (after a row that did not name them). */
 sdb_rc sdb_batch_pad(sdb_batch *b, sdb_err *err);
 

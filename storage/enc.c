@@ -33,6 +33,123 @@ sdb_rc sdb_enc_check_n(const char *what, uint32_t n, sdb_err *err)
     return SDB_OK;
 }
 
+size_t sdb_pfor_plan(const uint32_t hist[65], uint32_t sampled, uint32_t count,
+                     unsigned *width)
+{
+    size_t best = SIZE_MAX;
+    uint32_t above = 0; /* sampled values longer than w bits */
+    *width = 64;
+    if (sampled == 0)
+        return SDB_PFOR_HDR;
+    for (int w = 64; w >= 0; w--) {
+        const uint64_t exc = ((uint64_t)above * count + sampled - 1) / sampled;
+        const size_t size =
+            SDB_PFOR_HDR + sdb_bitpack_bytes(count, (unsigned)w) + 10 * (size_t)exc;
+        if (size < best) { /* ties keep the wider, exception-free choice */
+            best = size;
+            *width = (unsigned)w;
+        }
+        above += hist[w];
+    }
+    return best;
+}
+
+sdb_rc sdb_pfor_write(sdb_pfor_fill fill, const void *ctx, uint32_t count, uint64_t base,
+                      unsigned width, sdb_buf *out, sdb_err *err)
+{
+    uint64_t tmp[CHUNK];
+    const uint64_t mask = width >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << width) - 1;
+    uint32_t nexc = 0;
+    size_t hdr;
+    SDB_TRY(sdb_buf_reserve(out, SDB_PFOR_HDR + sdb_bitpack_bytes(count, width) + 8, err));
+    hdr = out->len;
+    SDB_TRY(sdb_buf_put_le64(out, base, err));
+    SDB_TRY(sdb_buf_put_u8(out, (uint8_t)width, err));
+    SDB_TRY(sdb_buf_put_le32(out, 0, err)); /* nexc, patched below */
+    for (uint32_t c = 0; c < count; c += CHUNK) {
+        const uint32_t m = count - c < CHUNK ? count - c : CHUNK;
+        fill(ctx, c, m, tmp);
+        for (uint32_t j = 0; j < m; j++) {
+            const uint64_t big = tmp[j] > mask;
+            nexc += (uint32_t)big;
+            tmp[j] = big ? 0 : tmp[j];
+        }
+        SDB_TRY(sdb_bitpack(tmp, m, width, out, err));
+    }
+    if (nexc == 0)
+        return SDB_OK;
+    sdb_put_le32(out->data + hdr + 9, nexc);
+    SDB_TRY(sdb_buf_reserve(out, 10 * (size_t)nexc, err));
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t c = 0; c < count; c += CHUNK) {
+            const uint32_t m = count - c < CHUNK ? count - c : CHUNK;
+            fill(ctx, c, m, tmp);
+            for (uint32_t j = 0; j < m; j++) {
+                if (tmp[j] <= mask)
+                    continue;
+                if (pass == 0)
+                    SDB_TRY(sdb_buf_put_le16(out, (uint16_t)(c + j), err));
+                else
+                    SDB_TRY(sdb_buf_put_le64(out, tmp[j], err));
+            }
+        }
+    return SDB_OK;
+}
+
+sdb_rc sdb_pfor_open(const char *what, const uint8_t *src, size_t len, uint32_t count,
+                     sdb_pfor *p, size_t *used, sdb_err *err)
+{
+    size_t packed, need;
+    if (len < SDB_PFOR_HDR)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes left, header needs %u", what,
+                        len, SDB_PFOR_HDR);
+    p->base = sdb_get_le64(src);
+    p->width = src[8];
+    p->nexc = sdb_get_le32(src + 9);
+    p->count = count;
+    if (p->width > 64)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: bit width %u exceeds 64", what,
+                        p->width);
+    if (p->nexc > count)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %u exceptions for %u values", what,
+                        p->nexc, count);
+    packed = sdb_bitpack_bytes(count, p->width);
+    need = SDB_PFOR_HDR + packed + 10 * (size_t)p->nexc;
+    if (need > len)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes left, %u values need %zu",
+                        what, len, count, need);
+    p->packed = src + SDB_PFOR_HDR;
+    p->pos = p->packed + packed;
+    p->exc = p->pos + 2 * (size_t)p->nexc;
+    for (uint32_t j = 0; j < p->nexc; j++) {
+        const uint32_t at = sdb_get_le16(p->pos + 2 * (size_t)j);
+        if (at >= count || (j > 0 && at <= sdb_get_le16(p->pos + 2 * (size_t)(j - 1))))
+            return SDB_FAIL(err, SDB_ERR_CORRUPT,
+                            "%s block: exception %u at position %u out of order or past %u "
+                            "values",
+                            what, j, at, count);
+    }
+    *used = need;
+    return SDB_OK;
+}
+
+void sdb_pfor_get(const sdb_pfor *p, uint32_t first, uint32_t m, uint64_t *out,
+                  uint32_t *cursor)
+{
+    uint32_t j = *cursor;
+    sdb_bitunpack_for(p->packed + (size_t)(first / 64) * 8 * p->width, m, p->width, p->base,
+                      out);
+    while (j < p->nexc) {
+        const uint32_t at = sdb_get_le16(p->pos + 2 * (size_t)j);
+        if (at >= first + m)
+            break;
+        if (at >= first)
+            out[at - first] = p->base + sdb_get_le64(p->exc + 8 * (size_t)j);
+        j++;
+    }
+    *cursor = j;
+}
+
 /* Runs, signed min/max of the values and the longest run, in one pass. */
 static void rle_stats(const uint64_t *v, uint32_t n, uint32_t *runs, uint32_t *maxrun,
                       int64_t *mn, int64_t *mx)
@@ -146,7 +263,7 @@ sdb_rc sdb_rle_decode(const char *what, const uint8_t *src, size_t len, uint32_t
             if (tmp[j] == 0 || tmp[j] > n - total)
                 return SDB_FAIL(err, SDB_ERR_CORRUPT,
                                 "%s block: run %u of length %llu overflows %u rows", what, c + j,
-                                (unsigned long long)(tmp[j] - 1) + 1, n);
+                                (unsigned long long)tmp[j], n);
             total += tmp[j];
         }
     }

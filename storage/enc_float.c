@@ -4,7 +4,7 @@
  *   PLAIN    n x u64 (the IEEE bits)
  *   CONST    u64 bits, every value bitwise equal
  *   SHUFFLE  8 planes of n bytes, plane b holding byte b of every value
- *   DECIMAL  e u8 | nexc u32 | min u64 | width u8 | packed(k[i] - min), n values |
+ *   DECIMAL  e u8 | nexc u32 | pfor(k[i]), n values (see encoding_int.h) |
  *            nexc x position u16 (strictly increasing) | nexc x u64 raw bits
  *            value i = (double)k[i] / 10^e unless i is an exception position
  * DECIMAL targets latencies printed with 3 decimals and costs with up to ~10: a value is
@@ -21,9 +21,10 @@
 #include "storage/types.h"
 
 #define CHUNK    2048u
-#define DEC_HDR  14u
+#define DEC_HDR  5u
 #define DEC_MAXE 15u /* encoder tries 10^0 .. 10^15 */
-#define SAMPLE   256u
+#define SAMPLE   1024u /* values whose bit lengths plan the packing */
+#define E_SAMPLE 256u  /* values that vote for the exponent */
 
 /* Exact powers of ten (every 10^e with e <= 22 is a double without rounding). */
 static const double pow10_tab[23] = {
@@ -57,7 +58,7 @@ static bool dec_exact(double v, unsigned e, int64_t *k)
 /* The exponent that makes most of a sample of values exact (*best of *taken exact). */
 static unsigned dec_pick_e(const double *v, uint32_t n, uint32_t *best_count, uint32_t *taken_count)
 {
-    const uint32_t step = n > SAMPLE ? n / SAMPLE : 1;
+    const uint32_t step = n > E_SAMPLE ? n / E_SAMPLE : 1;
     uint32_t count[DEC_MAXE + 1] = {0}, taken = 0, best = 0;
     unsigned e_best = 0;
     for (uint32_t i = 0; i < n; i += step) {
@@ -76,6 +77,11 @@ static unsigned dec_pick_e(const double *v, uint32_t n, uint32_t *best_count, ui
     return e_best;
 }
 
+static void fill_k(const void *ctx, uint32_t first, uint32_t m, uint64_t *x)
+{
+    memcpy(x, (const int64_t *)ctx + first, (size_t)m * sizeof *x);
+}
+
 /* Try DECIMAL with exponent e; when smaller than 8n (or when forced) append it and set
  * *done. */
 static sdb_rc enc_decimal(const double *v, uint32_t n, unsigned e, bool force, sdb_buf *out,
@@ -84,8 +90,7 @@ static sdb_rc enc_decimal(const double *v, uint32_t n, unsigned e, bool force, s
     int64_t *k;
     uint16_t *pos;
     uint32_t nexc = 0;
-    int64_t mn = INT64_MAX, mx = INT64_MIN;
-    unsigned w;
+    int64_t mn = INT64_MAX;
     size_t size;
     sdb_rc rc = SDB_OK;
     *done = false;
@@ -93,36 +98,32 @@ static sdb_rc enc_decimal(const double *v, uint32_t n, unsigned e, bool force, s
         return SDB_FAIL(err, SDB_ERR_NOMEM, "float64 decimal: no memory for %u values", n);
     pos = (uint16_t *)(k + n);
     for (uint32_t i = 0; i < n; i++) {
-        if (dec_exact(v[i], e, &k[i])) {
+        if (dec_exact(v[i], e, &k[i]))
             mn = k[i] < mn ? k[i] : mn;
-            mx = k[i] > mx ? k[i] : mx;
-        } else {
+        else
             pos[nexc++] = (uint16_t)i;
-        }
     }
     if (nexc == n)
-        mn = mx = 0;
-    w = sdb_enc_bits((uint64_t)mx - (uint64_t)mn);
-    size = DEC_HDR + sdb_bitpack_bytes(n, w) + (size_t)nexc * 10;
-    if (size >= (size_t)n * 8 && !force)
-        goto out;
-    if ((rc = sdb_buf_reserve(out, size + 8, err)) != SDB_OK)
-        goto out;
+        mn = 0;
     /* exceptions cost nothing in the packed part: they hold min */
     for (uint32_t j = 0; j < nexc; j++)
         k[pos[j]] = mn;
-    sdb_buf_put_u8(out, (uint8_t)e, err);
-    sdb_buf_put_le32(out, nexc, err);
-    sdb_buf_put_le64(out, (uint64_t)mn, err);
-    sdb_buf_put_u8(out, (uint8_t)w, err);
     {
-        uint64_t tmp[CHUNK];
-        for (uint32_t c = 0; c < n && rc == SDB_OK; c += CHUNK) {
-            const uint32_t m = n - c < CHUNK ? n - c : CHUNK;
-            for (uint32_t j = 0; j < m; j++)
-                tmp[j] = (uint64_t)k[c + j] - (uint64_t)mn;
-            rc = sdb_bitpack(tmp, m, w, out, err);
-        }
+        uint32_t hist[65] = {0}, sampled = 0;
+        unsigned w;
+        for (uint32_t i = 0; i < n; i += n / SAMPLE + 1, sampled++)
+            sdb_pfor_hist_add(hist, (uint64_t)k[i] - (uint64_t)mn);
+        size = DEC_HDR + sdb_pfor_plan(hist, sampled, n, &w) + (size_t)nexc * 10;
+        if (size >= (size_t)n * 8 && !force)
+            goto out;
+        /* k becomes the offsets from min, in place */
+        for (uint32_t i = 0; i < n; i++)
+            k[i] = (int64_t)((uint64_t)k[i] - (uint64_t)mn);
+        if ((rc = sdb_buf_reserve(out, size + 8, err)) != SDB_OK ||
+            (rc = sdb_buf_put_u8(out, (uint8_t)e, err)) != SDB_OK ||
+            (rc = sdb_buf_put_le32(out, nexc, err)) != SDB_OK ||
+            (rc = sdb_pfor_write(fill_k, k, n, (uint64_t)mn, w, out, err)) != SDB_OK)
+            goto out;
     }
     for (uint32_t j = 0; j < nexc && rc == SDB_OK; j++)
         rc = sdb_buf_put_le16(out, pos[j], err);
@@ -132,6 +133,33 @@ static sdb_rc enc_decimal(const double *v, uint32_t n, unsigned e, bool force, s
 out:
     free(k);
     return rc;
+}
+
+/* Transpose an 8x8 byte matrix held as 8 little-endian rows: afterwards byte k of r[j] is
+ * what byte j of r[k] was. Three rounds of masked swaps (rows 1, 2 and 4 apart). */
+#define SWAP_ROWS(a, d, m)                                                                  \
+    do {                                                                                   \
+        const uint64_t t_ = ((r[a] >> (8 * (d))) ^ r[(a) + (d)]) & (m);                   \
+        r[(a) + (d)] ^= t_;                                                                \
+        r[a] ^= t_ << (8 * (d));                                                           \
+    } while (0)
+
+static void transpose8(uint64_t r[8])
+{
+    const uint64_t m1 = UINT64_C(0x00FF00FF00FF00FF), m2 = UINT64_C(0x0000FFFF0000FFFF),
+                   m4 = UINT64_C(0x00000000FFFFFFFF);
+    SWAP_ROWS(0, 1, m1);
+    SWAP_ROWS(2, 1, m1);
+    SWAP_ROWS(4, 1, m1);
+    SWAP_ROWS(6, 1, m1);
+    SWAP_ROWS(0, 2, m2);
+    SWAP_ROWS(1, 2, m2);
+    SWAP_ROWS(4, 2, m2);
+    SWAP_ROWS(5, 2, m2);
+    SWAP_ROWS(0, 4, m4);
+    SWAP_ROWS(1, 4, m4);
+    SWAP_ROWS(2, 4, m4);
+    SWAP_ROWS(3, 4, m4);
 }
 
 static bool all_same(const double *v, uint32_t n)
@@ -148,7 +176,15 @@ static sdb_rc write_shuffle(const double *v, uint32_t n, sdb_buf *out, sdb_err *
     uint8_t *p;
     SDB_TRY(sdb_buf_reserve(out, (size_t)n * 8, err));
     p = out->data + out->len;
-    for (uint32_t i = 0; i < n; i++) {
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t r[8];
+        memcpy(r, v + i, sizeof r);
+        transpose8(r);
+        for (unsigned b = 0; b < 8; b++)
+            sdb_put_le64(p + (size_t)b * n + i, r[b]);
+    }
+    for (; i < n; i++) {
         const uint64_t x = f64_bits(v[i]);
         for (unsigned b = 0; b < 8; b++)
             p[(size_t)b * n + i] = (uint8_t)(x >> (8 * b));
@@ -200,7 +236,8 @@ sdb_rc sdb_enc_f64(const double *v, uint32_t n, sdb_buf *out, uint8_t *enc, sdb_
     if (best * 2 >= taken) {
         size_t before = out->len;
         SDB_TRY(enc_decimal(v, n, e, false, out, &done, err));
-        if (done) {
+        /* sampled plan: fall back when the exceptions came out worse than estimated */
+        if (done && out->len - before < (size_t)n * 8) {
             *enc = SDB_ENC_DECIMAL;
             return SDB_OK;
         }
@@ -219,31 +256,27 @@ static sdb_rc dec_decimal(const uint8_t *src, size_t len, uint32_t n, double *ou
 {
     const char *what = "float64 decimal";
     uint64_t tmp[CHUNK];
-    unsigned e, w;
-    uint32_t nexc;
-    uint64_t base;
-    size_t packed;
+    unsigned e;
+    uint32_t nexc, cur = 0;
+    size_t used;
+    sdb_pfor p;
     const uint8_t *pos, *raw;
-    double p;
+    double ten;
     if (len < DEC_HDR)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, header needs %u", what, len,
                         DEC_HDR);
     e = src[0];
     nexc = sdb_get_le32(src + 1);
-    base = sdb_get_le64(src + 5);
-    w = src[13];
     if (e > 22)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: exponent %u exceeds 22", what, e);
-    if (w > 64)
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: bit width %u exceeds 64", what, w);
     if (nexc > n)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %u exceptions for %u values", what,
                         nexc, n);
-    packed = sdb_bitpack_bytes(n, w);
-    if (len != DEC_HDR + packed + (size_t)nexc * 10)
+    SDB_TRY(sdb_pfor_open(what, src + DEC_HDR, len - DEC_HDR, n, &p, &used, err));
+    if (len != DEC_HDR + used + (size_t)nexc * 10)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, expected %zu", what, len,
-                        DEC_HDR + packed + (size_t)nexc * 10);
-    pos = src + DEC_HDR + packed;
+                        DEC_HDR + used + (size_t)nexc * 10);
+    pos = src + DEC_HDR + used;
     raw = pos + (size_t)nexc * 2;
     for (uint32_t j = 0; j < nexc; j++) {
         const uint32_t at = sdb_get_le16(pos + 2 * j);
@@ -252,12 +285,12 @@ static sdb_rc dec_decimal(const uint8_t *src, size_t len, uint32_t n, double *ou
                             "%s block: exception %u at position %u out of order or past %u rows",
                             what, j, at, n);
     }
-    p = pow10_tab[e];
+    ten = pow10_tab[e];
     for (uint32_t c = 0; c < n; c += CHUNK) {
         const uint32_t m = n - c < CHUNK ? n - c : CHUNK;
-        sdb_bitunpack_for(src + DEC_HDR + (size_t)(c / 64) * 8 * w, m, w, base, tmp);
+        sdb_pfor_get(&p, c, m, tmp, &cur);
         for (uint32_t j = 0; j < m; j++)
-            out[c + j] = (double)(int64_t)tmp[j] / p;
+            out[c + j] = (double)(int64_t)tmp[j] / ten;
     }
     for (uint32_t j = 0; j < nexc; j++)
         memcpy(&out[sdb_get_le16(pos + 2 * j)], raw + 8 * (size_t)j, 8);
@@ -295,7 +328,15 @@ sdb_rc sdb_dec_f64(uint8_t enc, const uint8_t *src, size_t len, uint32_t n, doub
         memcpy(out, src, len);
         return SDB_OK;
     }
-    for (uint32_t i = 0; i < n; i++) {
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t r[8];
+        for (unsigned b = 0; b < 8; b++)
+            r[b] = sdb_get_le64(src + (size_t)b * n + i);
+        transpose8(r);
+        memcpy(out + i, r, sizeof r);
+    }
+    for (; i < n; i++) {
         uint64_t x = 0;
         for (unsigned b = 0; b < 8; b++)
             x |= (uint64_t)src[(size_t)b * n + i] << (8 * b);

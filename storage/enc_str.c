@@ -5,8 +5,9 @@
  *
  *   PLAIN  lw u8 | packed lengths (n, lw bits) | bytes
  *   CONST  the one value's bytes (its length is the block length)
- *   DICT   ndict u32 | lw u8 | packed dictionary lengths | dictionary bytes |
- *          cw u8 | packed codes (n, cw bits, each < ndict)
+ *   DICT   ndict u32 | form u8 | dictionary | cw u8 | packed codes (n, cw bits, < ndict)
+ *          form 0: lw u8 | packed dictionary lengths | dictionary bytes
+ *          form 1: h u32 | ndict x h bytes (every entry 2h hex digits, packed as in HEX)
  *   HEX    h u32 | n x h bytes (each value is 2h hex digits [0-9a-f], two per byte,
  *          high nibble first)
  * Decoders bound the bytes a block may expand to by SDB_ENC_STR_MAX_BYTES. */
@@ -23,16 +24,57 @@
 
 #define CHUNK 2048u
 
-static const char hexdig[16] = "0123456789abcdef";
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH UINT64_C(0x8080808080808080)
 
-/* 0..15 for [0-9a-f], 16 otherwise */
-static uint8_t hexval(uint8_t c)
+/* Per byte of w: the high bit set when the byte is not in [0-9a-f] (SWAR: a byte y < 0x80
+ * plus 0x80 - k sets its high bit exactly when y >= k, and never carries). */
+static uint64_t swar_not_hex(uint64_t w)
 {
-    if (c >= '0' && c <= '9')
-        return (uint8_t)(c - '0');
-    if (c >= 'a' && c <= 'f')
-        return (uint8_t)(c - 'a' + 10);
-    return 16;
+    const uint64_t y = w & ~HIGH;
+    const uint64_t ge0 = (y + (0x80 - '0') * ONES) & HIGH;
+    const uint64_t gt9 = (y + (0x80 - '9' - 1) * ONES) & HIGH;
+    const uint64_t gea = (y + (0x80 - 'a') * ONES) & HIGH;
+    const uint64_t gtf = (y + (0x80 - 'f' - 1) * ONES) & HIGH;
+    const uint64_t ok = ((ge0 & ~gt9) | (gea & ~gtf)) & ~(w & HIGH);
+    return ~ok & HIGH;
+}
+
+/* True when all n bytes are lower-case hex digits. */
+static bool all_hex(const uint8_t *p, uint64_t n)
+{
+    uint64_t bad = 0, j = 0, tail = 0;
+    for (; j + 8 <= n; j += 8)
+        bad |= swar_not_hex(sdb_get_le64(p + j));
+    if (j < n) {
+        memcpy(&tail, p + j, (size_t)(n - j));
+        /* pad with '0' */
+        for (uint64_t k = n - j; k < 8; k++)
+            tail |= (uint64_t)'0' << (8 * k);
+        bad |= swar_not_hex(tail);
+    }
+    return bad == 0;
+}
+
+/* Two hex digits (low byte first) of every byte value, for decoding. */
+#define HC(x)   ((x) < 10 ? '0' + (x) : 'a' - 10 + (x))
+#define HP(b)   (uint16_t)(HC((b) >> 4) | HC((b)&15) << 8)
+#define HR4(b)  HP(b), HP((b) + 1), HP((b) + 2), HP((b) + 3)
+#define HR16(b) HR4(b), HR4((b) + 4), HR4((b) + 8), HR4((b) + 12)
+#define HR64(b) HR16(b), HR16((b) + 16), HR16((b) + 32), HR16((b) + 48)
+static const uint16_t hex_pairs[256] = {HR64(0), HR64(64), HR64(128), HR64(192)};
+
+/* nbytes packed bytes into 2 * nbytes hex digits */
+static void hex_unpack(const uint8_t *p, uint64_t nbytes, uint8_t *q)
+{
+    for (uint64_t j = 0; j < nbytes; j++)
+        memcpy(q + 2 * j, &hex_pairs[p[j]], 2);
+}
+
+/* Value of a hex digit byte known to be [0-9a-f]: low nibble, plus 9 for letters. */
+static unsigned nib(uint8_t c)
+{
+    return (c & 15u) + 9u * (c >> 6);
 }
 
 typedef struct str_stats {
@@ -69,8 +111,8 @@ static sdb_rc str_scan(const uint64_t *off, const char *bytes, uint32_t n, bool 
         if (l != len0)
             s->hex = false;
     }
-    for (uint64_t j = 0; s->hex && j < s->total; j++)
-        s->hex = hexval((uint8_t)bytes[off[0] + j]) < 16;
+    if (s->hex)
+        s->hex = all_hex((const uint8_t *)bytes + off[0], s->total);
     while (cap < 2 * (size_t)n)
         cap *= 2;
     slot = calloc(cap, sizeof *slot);
@@ -107,22 +149,53 @@ static sdb_rc str_scan(const uint64_t *off, const char *bytes, uint32_t n, bool 
     return SDB_OK;
 }
 
+static void hex_pack(const uint8_t *p, uint64_t nbytes, uint8_t *q)
+{
+    for (uint64_t j = 0; j < nbytes; j++)
+        q[j] = (uint8_t)(nib(p[2 * j]) << 4 | nib(p[2 * j + 1]));
+}
+
+/* DICT size from the statistics (form 1 when every value is hex). */
+static uint64_t dict_size(uint32_t n, const str_stats *s)
+{
+    const uint64_t codes = 1 + sdb_bitpack_bytes(n, sdb_enc_bits(s->ndict - 1));
+    if (s->hex)
+        return 4 + 1 + 4 + s->dict_bytes / 2 + codes;
+    return 4 + 1 + 1 + sdb_bitpack_bytes(s->ndict, sdb_enc_bits(s->dict_max)) + s->dict_bytes +
+           codes;
+}
+
 static sdb_rc enc_dict(const uint64_t *off, const char *bytes, uint32_t n, const str_stats *s,
                        sdb_buf *out, sdb_err *err)
 {
     uint64_t tmp[CHUNK];
     const unsigned lw = sdb_enc_bits(s->dict_max), cw = sdb_enc_bits(s->ndict - 1);
     SDB_TRY(sdb_buf_put_le32(out, s->ndict, err));
-    SDB_TRY(sdb_buf_put_u8(out, (uint8_t)lw, err));
-    for (uint32_t c = 0; c < s->ndict; c += CHUNK) {
-        const uint32_t m = s->ndict - c < CHUNK ? s->ndict - c : CHUNK;
-        for (uint32_t j = 0; j < m; j++)
-            tmp[j] = off[s->first[c + j] + 1] - off[s->first[c + j]];
-        SDB_TRY(sdb_bitpack(tmp, m, lw, out, err));
-    }
-    for (uint32_t d = 0; d < s->ndict; d++) {
-        const uint32_t i = s->first[d];
-        SDB_TRY(sdb_buf_append(out, bytes + off[i], off[i + 1] - off[i], err));
+    SDB_TRY(sdb_buf_put_u8(out, s->hex ? 1 : 0, err));
+    if (s->hex) {
+        const uint64_t h = (off[1] - off[0]) / 2;
+        if (h > UINT32_MAX)
+            return SDB_FAIL(err, SDB_ERR_MISUSE, "string dict: value of %llu bytes too long",
+                            (unsigned long long)(2 * h));
+        SDB_TRY(sdb_buf_put_le32(out, (uint32_t)h, err));
+        SDB_TRY(sdb_buf_reserve(out, (size_t)(s->dict_bytes / 2), err));
+        for (uint32_t d = 0; d < s->ndict; d++) {
+            const uint32_t i = s->first[d];
+            hex_pack((const uint8_t *)bytes + off[i], h, out->data + out->len);
+            out->len += (size_t)h;
+        }
+    } else {
+        SDB_TRY(sdb_buf_put_u8(out, (uint8_t)lw, err));
+        for (uint32_t c = 0; c < s->ndict; c += CHUNK) {
+            const uint32_t m = s->ndict - c < CHUNK ? s->ndict - c : CHUNK;
+            for (uint32_t j = 0; j < m; j++)
+                tmp[j] = off[s->first[c + j] + 1] - off[s->first[c + j]];
+            SDB_TRY(sdb_bitpack(tmp, m, lw, out, err));
+        }
+        for (uint32_t d = 0; d < s->ndict; d++) {
+            const uint32_t i = s->first[d];
+            SDB_TRY(sdb_buf_append(out, bytes + off[i], off[i + 1] - off[i], err));
+        }
     }
     SDB_TRY(sdb_buf_put_u8(out, (uint8_t)cw, err));
     for (uint32_t c = 0; c < n; c += CHUNK) {
@@ -152,16 +225,13 @@ static sdb_rc enc_hex(const uint64_t *off, const char *bytes, uint64_t total,
                       sdb_buf *out, sdb_err *err)
 {
     const uint8_t *p = (const uint8_t *)bytes + off[0];
-    uint8_t *q;
     const uint64_t h = (off[1] - off[0]) / 2;
     if (h > UINT32_MAX)
         return SDB_FAIL(err, SDB_ERR_MISUSE, "string hex: value of %llu bytes too long",
                         (unsigned long long)(2 * h));
     SDB_TRY(sdb_buf_put_le32(out, (uint32_t)h, err));
     SDB_TRY(sdb_buf_reserve(out, total / 2, err));
-    q = out->data + out->len;
-    for (uint64_t j = 0; j < total / 2; j++)
-        q[j] = (uint8_t)(hexval(p[2 * j]) << 4 | hexval(p[2 * j + 1]));
+    hex_pack(p, total / 2, out->data + out->len);
     out->len += total / 2;
     return SDB_OK;
 }
@@ -190,11 +260,16 @@ static sdb_rc write_str(uint8_t enc, const uint64_t *off, const char *bytes, uin
     }
 }
 
-static sdb_rc check_rows(uint32_t n, sdb_err *err)
+static sdb_rc check_rows(const uint64_t *off, uint32_t n, sdb_err *err)
 {
     if (n == 0 || n > SDB_BLOCK_ROWS)
         return SDB_FAIL(err, SDB_ERR_MISUSE, "string block: row count %u outside 1..%u", n,
                         SDB_BLOCK_ROWS);
+    if (off[n] < off[0] || off[n] - off[0] > SDB_ENC_STR_MAX_BYTES)
+        return SDB_FAIL(err, SDB_ERR_LIMIT,
+                        "string block: %llu bytes in %u values exceed the block limit of %llu",
+                        (unsigned long long)(off[n] - off[0]), n,
+                        (unsigned long long)SDB_ENC_STR_MAX_BYTES);
     return SDB_OK;
 }
 
@@ -203,7 +278,7 @@ sdb_rc sdb_enc_str_as(uint8_t enc, const uint64_t *off, const char *bytes, uint3
 {
     str_stats s;
     sdb_rc rc;
-    SDB_TRY(check_rows(n, err));
+    SDB_TRY(check_rows(off, n, err));
     SDB_TRY(str_scan(off, bytes, n, true, &s, err));
     rc = write_str(enc, off, bytes, n, &s, out, err);
     free(s.codes);
@@ -218,7 +293,7 @@ sdb_rc sdb_enc_str(const uint64_t *off, const char *bytes, uint32_t n, sdb_buf *
     uint64_t best, size;
     uint8_t pick = SDB_ENC_PLAIN;
     sdb_rc rc;
-    SDB_TRY(check_rows(n, err));
+    SDB_TRY(check_rows(off, n, err));
     SDB_TRY(str_scan(off, bytes, n, false, &s, err));
     best = 1 + sdb_bitpack_bytes(n, sdb_enc_bits(s.maxlen)) + s.total;
     if (s.ndict == 1) {
@@ -230,8 +305,7 @@ sdb_rc sdb_enc_str(const uint64_t *off, const char *bytes, uint32_t n, sdb_buf *
         best = size;
     }
     if (s.ndict > 1) {
-        size = 4 + 1 + sdb_bitpack_bytes(s.ndict, sdb_enc_bits(s.dict_max)) + s.dict_bytes + 1 +
-               sdb_bitpack_bytes(n, sdb_enc_bits(s.ndict - 1));
+        size = dict_size(n, &s);
         if (size < best) {
             pick = SDB_ENC_DICT;
             best = size;
@@ -313,10 +387,7 @@ static sdb_rc dec_hex(const uint8_t *src, size_t len, uint32_t n, uint64_t *off,
         return too_big(what, total, err);
     SDB_TRY(sdb_buf_reserve(bytes, (size_t)total, err));
     q = bytes->data;
-    for (size_t j = 0; j < len - 4; j++) {
-        q[2 * j] = (uint8_t)hexdig[src[4 + j] >> 4];
-        q[2 * j + 1] = (uint8_t)hexdig[src[4 + j] & 15];
-    }
+    hex_unpack(src + 4, len - 4, q);
     bytes->len = (size_t)total;
     for (uint32_t i = 0; i <= n; i++)
         off[i] = 2 * h * i;
@@ -328,33 +399,68 @@ static sdb_rc dec_dict(const uint8_t *src, size_t len, uint32_t n, uint64_t *off
 {
     const char *what = "string dict";
     uint32_t ndict;
-    unsigned lw, cw;
-    size_t pos, lbytes;
+    unsigned cw, form;
+    size_t pos;
     uint64_t *doff, total = 0;
     const uint8_t *dbytes;
+    uint8_t *expanded = NULL;
     sdb_rc rc = SDB_OK;
     uint8_t *q;
-    if (len < 5)
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, header needs 5", what, len);
+    if (len < 6)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, header needs 6", what, len);
     ndict = sdb_get_le32(src);
-    lw = src[4];
+    form = src[4];
     if (ndict == 0 || ndict > n)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %u distinct values for %u rows", what,
                         ndict, n);
-    if (lw > 64)
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: length bit width %u exceeds 64", what,
-                        lw);
-    lbytes = sdb_bitpack_bytes(ndict, lw);
-    if (lbytes > len - 5)
-        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, dictionary lengths need %zu",
-                        what, len, 5 + lbytes);
-    pos = 5 + lbytes;
+    if (form > 1)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: unknown dictionary form %u", what,
+                        form);
     if ((doff = malloc(((size_t)ndict + 1) * sizeof *doff)) == NULL)
         return SDB_FAIL(err, SDB_ERR_NOMEM, "%s: no memory for %u values", what, ndict);
-    if ((rc = lengths_to_offsets(what, src + 5, ndict, lw, len - pos, doff, err)) != SDB_OK)
-        goto out;
-    dbytes = src + pos;
-    pos += doff[ndict];
+    if (form == 0) {
+        const unsigned lw = src[5];
+        size_t lbytes;
+        if (lw > 64) {
+            rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: length bit width %u exceeds 64", what,
+                          lw);
+            goto out;
+        }
+        lbytes = sdb_bitpack_bytes(ndict, lw);
+        if (lbytes > len - 6) {
+            rc = SDB_FAIL(err, SDB_ERR_CORRUPT,
+                          "%s block: %zu bytes, dictionary lengths need %zu", what, len,
+                          6 + lbytes);
+            goto out;
+        }
+        pos = 6 + lbytes;
+        if ((rc = lengths_to_offsets(what, src + 6, ndict, lw, len - pos, doff, err)) != SDB_OK)
+            goto out;
+        dbytes = src + pos;
+        pos += doff[ndict];
+    } else {
+        uint64_t h;
+        if (len < 9) {
+            rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, header needs 9", what, len);
+            goto out;
+        }
+        h = sdb_get_le32(src + 5);
+        if (h == 0 || h * ndict > len - 9) {
+            rc = SDB_FAIL(err, SDB_ERR_CORRUPT,
+                          "%s block: %zu bytes do not hold %u hex values of %llu bytes", what,
+                          len, ndict, (unsigned long long)h);
+            goto out;
+        }
+        if ((expanded = malloc((size_t)(2 * h * ndict))) == NULL) {
+            rc = SDB_FAIL(err, SDB_ERR_NOMEM, "%s: no memory for the dictionary", what);
+            goto out;
+        }
+        hex_unpack(src + 9, h * ndict, expanded);
+        for (uint32_t d = 0; d <= ndict; d++)
+            doff[d] = 2 * h * d;
+        dbytes = expanded;
+        pos = 9 + (size_t)(h * ndict);
+    }
     if (pos >= len) {
         rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, code width byte missing", what,
                       len);
@@ -397,6 +503,7 @@ static sdb_rc dec_dict(const uint8_t *src, size_t len, uint32_t n, uint64_t *off
     }
     bytes->len = (size_t)total;
 out:
+    free(expanded);
     free(doff);
     return rc;
 }

@@ -45,6 +45,12 @@ sdb_rc sdb_enc_bool(const uint8_t *v, uint32_t n, sdb_buf *out, uint8_t *enc, sd
 /* Symbol codes into the segment's dictionary (every code < ncodes). */
 sdb_rc sdb_enc_code(const uint32_t *v, uint32_t n, uint32_t ncodes, sdb_buf *out, uint8_t *enc,
                     sdb_err *err);
+/* Upper bound of the string bytes of one block, encoded or decoded: the encoder refuses a
+ * bigger block with SDB_ERR_LIMIT (the writer must cut blocks by bytes too), and a decoder
+ * finds a block that would expand past it corrupt (a hostile DICT block of 65,536 references
+ * to one huge string must not make the reader allocate without bound). */
+#define SDB_ENC_STR_MAX_BYTES (UINT64_C(1) << 30)
+
 /* Strings: value i is bytes[off[i] .. off[i+1]); off[0] need not be 0. */
 sdb_rc sdb_enc_str(const uint64_t *off, const char *bytes, uint32_t n, sdb_buf *out, uint8_t *enc,
                    sdb_err *err);

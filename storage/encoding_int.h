@@ -10,10 +10,6 @@
 #include "storage/common/error.h"
 #include "storage/encoding.h"
 
-/* Upper bound of the bytes one decoded string block may expand to (a hostile DICT block of
- * 65,536 references to one huge string must not make the reader allocate without bound). */
-#define SDB_ENC_STR_MAX_BYTES (UINT64_C(1) << 30)
-
 /* Bits needed to hold x (0 for x == 0, 64 for x >= 2^63). */
 static inline unsigned sdb_enc_bits(uint64_t x)
 {
@@ -27,6 +23,47 @@ void sdb_bitunpack_for(const uint8_t *src, uint32_t n, unsigned width, uint64_t 
  * final acc. A DELTA decode is this with acc = the first value. */
 uint64_t sdb_bitunpack_delta(const uint8_t *src, uint32_t n, unsigned width, uint64_t base,
                              uint64_t acc, uint64_t *out);
+
+/* Patched frame of reference ("PFOR"), the integer core of FOR, DELTA, DOD and DECIMAL:
+ *   base u64 | width u8 | nexc u32 | packed x (count values, width bits; 0 at exceptions) |
+ *   nexc x position u16 (strictly increasing, < count) | nexc x u64 x
+ * value i = base + x[i] (mod 2^64). Outliers become exceptions so that a heavy tail does not
+ * set the width of the whole block; the encoder picks the width from a histogram of the bit
+ * lengths, exactly minimising the size. */
+#define SDB_PFOR_HDR 13u
+
+typedef struct sdb_pfor {
+    const uint8_t *packed; /* count values of width bits */
+    const uint8_t *pos;    /* nexc little-endian u16 positions */
+    const uint8_t *exc;    /* nexc little-endian u64 offsets from base */
+    uint64_t base;         /* added to every value (mod 2^64) */
+    unsigned width;        /* 0..64 */
+    uint32_t count;        /* values */
+    uint32_t nexc;         /* exceptions, <= count */
+} sdb_pfor;
+
+/* Histogram slot of x: its bit length 0..64. */
+static inline void sdb_pfor_hist_add(uint32_t hist[65], uint64_t x)
+{
+    hist[sdb_enc_bits(x)]++;
+}
+/* The width minimising the size of count values, judged from a bit-length histogram of
+ * `sampled` of them (sampled == count for an exact plan); returns the estimated size. */
+size_t sdb_pfor_plan(const uint32_t hist[65], uint32_t sampled, uint32_t count,
+                     unsigned *width);
+/* Fills x[0..m) with the offsets from base of values [first, first + m). */
+typedef void (*sdb_pfor_fill)(const void *ctx, uint32_t first, uint32_t m, uint64_t *x);
+/* Append count values (produced chunk by chunk by fill) as PFOR of the given width; the
+ * exceptions are whatever does not fit. */
+sdb_rc sdb_pfor_write(sdb_pfor_fill fill, const void *ctx, uint32_t count, uint64_t base,
+                      unsigned width, sdb_buf *out, sdb_err *err);
+/* Parse and check a PFOR section at the start of src[0..len); *used gets its size. */
+sdb_rc sdb_pfor_open(const char *what, const uint8_t *src, size_t len, uint32_t count,
+                     sdb_pfor *p, size_t *used, sdb_err *err);
+/* Values [first, first + m) into out (first a multiple of 64); *cursor is the index of the
+ * next exception, 0 before the first call, and must follow the calls in order. */
+void sdb_pfor_get(const sdb_pfor *p, uint32_t first, uint32_t m, uint64_t *out,
+                  uint32_t *cursor);
 
 /* Checks shared by the decoders: 1 <= n <= SDB_BLOCK_ROWS. `what` names the type and
  * encoding ("int64 delta"). */

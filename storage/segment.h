@@ -147,6 +147,9 @@ void sdb_seg_blockbuf_free(sdb_seg_blockbuf *b);
 /* Verify, decompress and decode block blk of column col into buf. */
 sdb_rc sdb_seg_read_block(const sdb_seg *s, uint32_t col, uint32_t blk, sdb_seg_blockbuf *buf,
                           sdb_err *err);
+/* Append every row of the segment to out (columns matched by name, created when missing;
+ * see sdb_batch_append_rows for types): how compaction reads the segments it merges. */
+sdb_rc sdb_seg_read_batch(const sdb_seg *s, sdb_batch *out, sdb_err *err);
 /* Check the stored bytes of one block (or, with blk == UINT32_MAX, the dictionary) against
  * their checksum without decoding. */
 sdb_rc sdb_seg_check_block(const sdb_seg *s, uint32_t col, uint32_t blk, sdb_err *err);

@@ -6,20 +6,18 @@
  * appended to the in-memory footer as its blocks are done; the footer goes last. */
 #include "storage/segment.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "storage/bloom.h"
 #include "storage/common/endian.h"
 #include "storage/common/hash.h"
 #include "storage/encoding.h"
+#include "storage/fileio.h"
 #include "storage/segment_format.h"
 
 #define WRITE_BUF (1u << 20)
@@ -69,16 +67,7 @@ void sdb_seg_opts_default(sdb_seg_opts *opts)
 
 static sdb_rc flush_out(writer *w, sdb_err *err)
 {
-    size_t done = 0;
-    while (done < w->out.len) {
-        ssize_t r = write(w->fd, w->out.data + done, w->out.len - done);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return SDB_FAIL_SYS(err, "%s: write", w->tmp);
-        }
-        done += (size_t)r;
-    }
+    SDB_TRY(sdb_file_pwrite_all(w->fd, w->tmp, w->out.data, w->out.len, w->pos - w->out.len, err));
     w->out.len = 0;
     return SDB_OK;
 }
@@ -88,15 +77,8 @@ static sdb_rc put(writer *w, const void *p, size_t n, sdb_err *err)
     if (w->out.len + n > WRITE_BUF) {
         SDB_TRY(flush_out(w, err));
         if (n > WRITE_BUF) {
-            const uint8_t *q = p;
-            while (n > 0) {
-                size_t k = n < WRITE_BUF ? n : WRITE_BUF;
-                SDB_TRY(sdb_buf_append(&w->out, q, k, err));
-                SDB_TRY(flush_out(w, err));
-                q += k;
-                n -= k;
-                w->pos += k;
-            }
+            SDB_TRY(sdb_file_pwrite_all(w->fd, w->tmp, p, n, w->pos, err));
+            w->pos += n;
             return SDB_OK;
         }
     }
@@ -473,20 +455,27 @@ out:
 static void fit_block_rows(writer *w)
 {
     const sdb_batch *b = w->batch;
+    uint64_t total = 0;
+    /* the common case: all the strings of a column together fit one block */
+    for (uint32_t ci = 0; ci < b->ncols; ci++)
+        if (b->cols[ci].type == SDB_TYPE_STRING)
+            total += b->cols[ci].nbytes + 16 * b->nrows;
+    if (total <= SDB_SEG_MAX_RAW_BLOCK / 2)
+        return;
     for (;;) {
         bool fits = true;
         for (uint32_t ci = 0; ci < b->ncols && fits; ci++) {
             const sdb_column *c = &b->cols[ci];
-            uint64_t acc = 0;
             if (c->type != SDB_TYPE_STRING)
                 continue;
-            for (uint64_t r = 0; r < b->nrows && fits; r++) {
-                uint32_t s = src_row(w, r);
-                if (r % w->block_rows == 0)
-                    acc = 0;
-                acc += c->v.off[s + 1] - c->v.off[s] + 16;
-                if (acc > SDB_SEG_MAX_RAW_BLOCK / 2)
-                    fits = false;
+            for (uint64_t first = 0; first < b->nrows && fits; first += w->block_rows) {
+                uint64_t acc = 0, end = first + w->block_rows < b->nrows ? first + w->block_rows
+                                                                         : b->nrows;
+                for (uint64_t r = first; r < end; r++) {
+                    uint32_t s = src_row(w, r);
+                    acc += c->v.off[s + 1] - c->v.off[s] + 16;
+                }
+                fits = acc <= SDB_SEG_MAX_RAW_BLOCK / 2;
             }
         }
         if (fits || w->block_rows == 1)
@@ -529,23 +518,13 @@ static sdb_rc fsync_dir_of(const char *path, sdb_err *err)
 {
     char dir[PATH_MAX];
     const char *slash = strrchr(path, '/');
-    int fd;
     if (slash == NULL)
         snprintf(dir, sizeof dir, ".");
     else if (slash == path)
         snprintf(dir, sizeof dir, "/");
     else
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return SDB_FAIL_SYS(err, "%s: open directory", dir);
-    if (fsync(fd) != 0) {
-        sdb_rc rc = SDB_FAIL_SYS(err, "%s: fsync directory", dir);
-        close(fd);
-        return rc;
-    }
-    close(fd);
-    return SDB_OK;
+    return sdb_file_sync_dir(dir, err);
 }
 
 static void writer_free(writer *w)
@@ -611,11 +590,8 @@ sdb_rc sdb_seg_write(const char *path, const sdb_batch *batch, const uint32_t *p
         rc = SDB_FAIL(err, SDB_ERR_NOMEM, "%s: no memory for the writer", path);
         goto fail;
     }
-    w.fd = open(w.tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (w.fd < 0) {
-        rc = SDB_FAIL_SYS(err, "%s: create", w.tmp);
+    if ((rc = sdb_file_open(w.tmp, SDB_OPEN_RDWR | SDB_OPEN_CREATE | SDB_OPEN_TRUNC, &w.fd, err)) != SDB_OK)
         goto fail;
-    }
     memcpy(hdr, SDB_SEG_MAGIC, SDB_SEG_MAGIC_LEN);
     sdb_put_le16(hdr + 8, SDB_SEG_VERSION_MAJOR);
     sdb_put_le16(hdr + 10, SDB_SEG_VERSION_MINOR);
@@ -642,20 +618,12 @@ sdb_rc sdb_seg_write(const char *path, const sdb_batch *batch, const uint32_t *p
         (rc = put(&w, trailer, sizeof trailer, err)) != SDB_OK ||
         (rc = flush_out(&w, err)) != SDB_OK)
         goto fail;
-    if (!w.opts.no_sync && fsync(w.fd) != 0) {
-        rc = SDB_FAIL_SYS(err, "%s: fsync", w.tmp);
+    if (!w.opts.no_sync && (rc = sdb_file_sync(w.fd, w.tmp, err)) != SDB_OK)
         goto fail;
-    }
-    if (close(w.fd) != 0) {
-        w.fd = -1;
-        rc = SDB_FAIL_SYS(err, "%s: close", w.tmp);
-        goto fail;
-    }
+    rc = sdb_file_close(w.fd, w.tmp, err);
     w.fd = -1;
-    if (rename(w.tmp, path) != 0) {
-        rc = SDB_FAIL_SYS(err, "%s: rename to %s", w.tmp, path);
+    if (rc != SDB_OK || (rc = sdb_file_rename(w.tmp, path, err)) != SDB_OK)
         goto fail;
-    }
     if (!w.opts.no_sync && (rc = fsync_dir_of(path, err)) != SDB_OK)
         goto fail_published;
     if (stats != NULL) {
@@ -666,8 +634,8 @@ sdb_rc sdb_seg_write(const char *path, const sdb_batch *batch, const uint32_t *p
     return SDB_OK;
 fail:
     if (w.fd >= 0)
-        close(w.fd);
-    unlink(w.tmp);
+        sdb_file_close(w.fd, w.tmp, NULL);
+    sdb_file_unlink(w.tmp, true, NULL);
 fail_published:
     writer_free(&w);
     return rc;

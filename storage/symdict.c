@@ -55,7 +55,7 @@ void sdb_symdict_clear(sdb_symdict *d)
 static bool same(const sdb_symdict *d, uint32_t code, const char *s, size_t n)
 {
     uint64_t a = d->off[code], b = d->off[code + 1];
-    return b - a == n && memcmp(d->bytes + a, s, n) == 0;
+    return b - a == n && (n == 0 || memcmp(d->bytes + a, s, n) == 0);
 }
 
 bool sdb_symdict_find(const sdb_symdict *d, const char *s, size_t n, uint32_t *code)

@@ -15,5 +15,9 @@ extern const sdb_command sdb_commands[];
 
 int sdb_cmd_inspect(int argc, char **argv);
 int sdb_cmd_verify(int argc, char **argv);
+int sdb_cmd_gen(int argc, char **argv);
+int sdb_cmd_import(int argc, char **argv);
+int sdb_cmd_compact(int argc, char **argv);
+int sdb_cmd_query(int argc, char **argv);
 
 #endif

@@ -14,8 +14,17 @@ static int cmd_version(int argc, char **argv)
 }
 
 const sdb_command sdb_commands[] = {
+    {"compact", sdb_cmd_compact, "--data DIR [--table T]",
+     "merge the segments of every partition into one"},
+    {"gen", sdb_cmd_gen, "--rows N [--seed S] [--days D] [--format F]",
+     "write generated LLM spans to stdout"},
+    {"import", sdb_cmd_import, "[--data DIR] [--format F] [--strict] FILE...",
+     "load line-protocol files (plain, .zst, .lz4, -) into a data directory"},
     {"inspect", sdb_cmd_inspect, "FILE.seg...", "show what a segment file holds, column by column"},
-    {"verify", sdb_cmd_verify, "FILE.seg...", "check every checksum and block of segment files"},
+    {"query", sdb_cmd_query, "[--data DIR] [--format F] \"SQL\"",
+     "run a SQL statement on a data directory"},
+    {"verify", sdb_cmd_verify, "FILE.seg... | --data DIR",
+     "check every checksum and block of segments (and the WAL)"},
     {"version", cmd_version, "", "print the version"},
     {NULL, NULL, NULL, NULL},
 };

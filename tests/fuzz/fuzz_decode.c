@@ -176,7 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     switch (type) {
     case T_I64: {
         int64_t *x = v;
-        uint64_t acc = structured ? sdb_get_le64(data) : 0;
+        uint64_t acc = structured ? sdb_get_le16(data + 2) * UINT64_C(0x0001000100010001) : 0;
         if (!structured)
             m = (uint32_t)(len / 8);
         for (uint32_t i = 0; i < m; i++) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "query/exec.h"
+#include "storage/common/timefmt.h"
 #include "tests/query/exec_fixture.h"
 
 static sdb_qmem qm;
@@ -296,17 +297,17 @@ Test(exec, time_functions_handle_calendar_units)
     int64_t ts = 1773582330500000000LL;
     char buf[64];
     sdb_time_format(ts, buf);
-    cr_assert_str_eq(buf, "2026-03-15T13:45:30.500000000Z");
+    cr_assert_str_eq(buf, "2026-03-15T13:45:30.5Z");
     sdb_time_format(sdb_time_trunc(SDB_TU_MONTH, ts), buf);
-    cr_assert_str_eq(buf, "2026-03-01T00:00:00.000000000Z");
+    cr_assert_str_eq(buf, "2026-03-01T00:00:00Z");
     sdb_time_format(sdb_time_trunc(SDB_TU_YEAR, ts), buf);
-    cr_assert_str_eq(buf, "2026-01-01T00:00:00.000000000Z");
+    cr_assert_str_eq(buf, "2026-01-01T00:00:00Z");
     sdb_time_format(sdb_time_trunc(SDB_TU_WEEK, ts), buf);
-    cr_assert_str_eq(buf, "2026-03-09T00:00:00.000000000Z");
+    cr_assert_str_eq(buf, "2026-03-09T00:00:00Z");
     sdb_time_format(sdb_time_trunc(SDB_TU_MINUTE, ts), buf);
-    cr_assert_str_eq(buf, "2026-03-15T13:45:00.000000000Z");
+    cr_assert_str_eq(buf, "2026-03-15T13:45:00Z");
     sdb_time_format(sdb_time_trunc(SDB_TU_DAY, -1), buf);
-    cr_assert_str_eq(buf, "1969-12-31T00:00:00.000000000Z");
+    cr_assert_str_eq(buf, "1969-12-31T00:00:00Z");
     int64_t out;
     cr_assert(sdb_time_bucket(10, -15, &out));
     cr_assert_eq(out, -20);
@@ -612,15 +613,15 @@ Test(exec, group_by_without_aggregates_lists_distinct_keys)
 
 Test(exec, hidden_sort_columns_are_dropped_from_the_result)
 {
-    /* select trace_id from spans order by duration_ms desc limit 3 */
+    /* select trace_id from spans order by duration_ms desc nulls first limit 3 */
     sdb_pexpr *outs[2] = {col(C_TRACE), col(C_DUR)};
-    sdb_order o = {.col = 1, .desc = true};
+    sdb_order o = {.col = 1, .desc = true, .nulls_first = true};
     sdb_query_spec sp = {.nout = 2, .out = (const sdb_pexpr *const *)outs, .nvisible = 1,
                          .norder = 1, .order = &o, .has_limit = true, .limit = 3};
     sdb_result *r = run_spec(&sp, NULL);
     cr_assert_eq(r->ncols, 1);
     cr_assert_eq(r->nrows, 3);
-    /* DESC puts NULLs first; ties keep scan order */
+    /* NULLS FIRST puts them first; ties keep scan order */
     double least = INFINITY;
     char least_id[64] = "";
     trow t;
@@ -642,6 +643,7 @@ Test(exec, hidden_sort_columns_are_dropped_from_the_result)
     cr_assert_gt(nulls, 3);
     sdb_result_destroy(r);
     o.desc = false;
+    o.nulls_first = false;
     sp.order = &o;
     r = run_spec(&sp, NULL);
     cr_assert_eq(r->nrows, 3);

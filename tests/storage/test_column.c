@@ -76,3 +76,48 @@ Test(batch, add_column_late_pads_with_nulls)
     cr_assert_eq(sdb_batch_find(&b, "mod", 3), -1);
     sdb_batch_free(&b);
 }
+
+Test(batch, append_rows_matches_names_remaps_symbols_and_widens)
+{
+    sdb_batch a, b;
+    sdb_err err;
+    int ai, am, bi, bm, bx;
+    sdb_batch_init(&a);
+    sdb_batch_init(&b);
+    cr_assert_eq(sdb_batch_add(&a, "v", 1, SDB_TYPE_FLOAT64, &ai, &err), SDB_OK);
+    cr_assert_eq(sdb_batch_add(&a, "model", 5, SDB_TYPE_SYMBOL, &am, &err), SDB_OK);
+    cr_assert_eq(sdb_column_push_f64(&a.cols[ai], 0.5, &err), SDB_OK);
+    cr_assert_eq(sdb_column_push_str(&a.cols[am], "x", 1, &err), SDB_OK);
+    a.nrows = 1;
+    cr_assert_eq(sdb_batch_add(&b, "model", 5, SDB_TYPE_SYMBOL, &bm, &err), SDB_OK);
+    cr_assert_eq(sdb_batch_add(&b, "v", 1, SDB_TYPE_INT64, &bi, &err), SDB_OK);
+    cr_assert_eq(sdb_batch_add(&b, "extra", 5, SDB_TYPE_BOOL, &bx, &err), SDB_OK);
+    for (int r = 0; r < 4; r++) {
+        cr_assert_eq(sdb_column_push_str(&b.cols[bm], r % 2 ? "y" : "x", 1, &err), SDB_OK);
+        cr_assert_eq(sdb_column_push_i64(&b.cols[bi], r, &err), SDB_OK);
+        cr_assert_eq(sdb_column_push_bool(&b.cols[bx], true, &err), SDB_OK);
+        b.nrows++;
+    }
+    uint32_t rows[] = {3, 1};
+    cr_assert_eq(sdb_batch_append_rows(&a, &b, rows, 2, &err), SDB_OK, "%s", err.msg);
+    cr_assert_eq(a.nrows, 3);
+    cr_assert(a.cols[ai].v.f64[1] == 3.0 && a.cols[ai].v.f64[2] == 1.0);
+    uint32_t len;
+    cr_assert_eq(sdb_column_str(&a.cols[am], 1, &len)[0], 'y');
+    cr_assert_eq(sdb_symdict_count(a.cols[am].dict), 2);
+    int x = sdb_batch_find(&a, "extra", 5);
+    cr_assert(x >= 0 && !sdb_column_valid(&a.cols[x], 0) && sdb_column_valid(&a.cols[x], 2));
+    /* a type conflict leaves the destination unchanged */
+    sdb_batch c;
+    int cv;
+    sdb_batch_init(&c);
+    cr_assert_eq(sdb_batch_add(&c, "v", 1, SDB_TYPE_STRING, &cv, &err), SDB_OK);
+    cr_assert_eq(sdb_column_push_str(&c.cols[cv], "s", 1, &err), SDB_OK);
+    c.nrows = 1;
+    cr_assert_eq(sdb_batch_append_rows(&a, &c, NULL, 0, &err), SDB_ERR_SCHEMA);
+    cr_assert(strstr(err.msg, "column 'v' is float64 but the rows carry string") != NULL, "%s", err.msg);
+    cr_assert_eq(a.nrows, 3);
+    sdb_batch_free(&a);
+    sdb_batch_free(&b);
+    sdb_batch_free(&c);
+}

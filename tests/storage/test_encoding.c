@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/common/endian.h"
 #include "storage/encoding.h"
 #include "storage/encoding_int.h"
 #include "storage/types.h"
@@ -68,6 +69,12 @@ static void hostile(int type, uint8_t enc, const uint8_t *src, size_t len, uint3
             continue;
         expect_ok_or_corrupt(dec_any(type, enc, src, t, n, ncodes, &err), &err, enc);
     }
+    /* a row count that disagrees with the block */
+    for (int dn = -2; dn <= 2; dn++)
+        if ((int64_t)n + dn >= 0 && (int64_t)n + dn <= 70000)
+            expect_ok_or_corrupt(dec_any(type, enc, src, len, (uint32_t)((int64_t)n + dn), ncodes,
+                                         &err),
+                                 &err, enc);
     /* one byte too many */
     {
         uint8_t *longer = malloc(len + 1);
@@ -168,7 +175,7 @@ Test(bitpack, width_over_64_is_misuse)
     cr_assert(strstr(err.msg, "bit width 65") != NULL);
 }
 
-Test(enc_i64, random_and_edge_values_round_trip_in_every_encoding, .timeout = 120)
+Test(enc_i64, random_and_edge_values_round_trip_in_every_encoding)
 {
     const uint32_t nmax = 65536;
     int64_t *v = malloc(nmax * 8);
@@ -231,7 +238,7 @@ Test(enc_i64, choice_follows_the_shape)
     for (uint32_t i = 0; i < N; i++)
         v[i] = 1000 + (int64_t)(rnd() % 4000);
     cr_assert_eq(rt_i64(v, N, &size), SDB_ENC_FOR);
-    cr_assert_eq(size, 9 + sdb_bitpack_bytes(N, 12));
+    cr_assert_eq(size, SDB_PFOR_HDR + sdb_bitpack_bytes(N, 12));
     for (uint32_t i = 0; i < N; i++)
         v[i] = (int64_t)(rnd() % 5) * INT64_C(1000000000000) * (i / 1000 % 2 ? 1 : -1);
     for (uint32_t i = 0; i < N; i++)
@@ -243,7 +250,7 @@ Test(enc_i64, choice_follows_the_shape)
     free(v);
 }
 
-Test(enc_i64, hostile_blocks_decode_or_fail_corrupt, .timeout = 240)
+Test(enc_i64, hostile_blocks_decode_or_fail_corrupt)
 {
     enum { N = 700 };
     int64_t v[N];
@@ -269,12 +276,54 @@ Test(enc_i64, corrupt_headers_name_the_problem)
     cr_assert(strstr(err.msg, "int64 for block: bit width 70 exceeds 64"), "%s", err.msg);
     blk[8] = 8;
     cr_assert_eq(sdb_dec_i64(SDB_ENC_FOR, blk, sizeof blk, 4, out, &err), SDB_ERR_CORRUPT);
-    cr_assert(strstr(err.msg, "41 bytes, expected 13"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "41 bytes, expected 17"), "%s", err.msg);
     cr_assert_eq(sdb_dec_i64(SDB_ENC_HEX, blk, sizeof blk, 4, out, &err), SDB_ERR_CORRUPT);
     cr_assert(strstr(err.msg, "unknown encoding 10"), "%s", err.msg);
     cr_assert_eq(sdb_dec_i64(SDB_ENC_CONST, blk, 8, 0, out, &err), SDB_ERR_CORRUPT);
     cr_assert(strstr(err.msg, "row count 0"), "%s", err.msg);
     cr_assert_eq(sdb_dec_i64(SDB_ENC_CONST, blk, 8, 65537, out, &err), SDB_ERR_CORRUPT);
+}
+
+Test(enc_i64, heavy_tail_outliers_become_exceptions)
+{
+    enum { N = 65536 };
+    int64_t *v = malloc(N * 8);
+    size_t size;
+    sdb_buf b = SDB_BUF_INIT;
+    sdb_err err;
+    for (uint32_t i = 0; i < N; i++)
+        v[i] = i % 1000 == 7 ? INT64_MAX - (int64_t)i : (int64_t)(rnd() % 1000);
+    cr_assert_eq(rt_i64(v, N, &size), SDB_ENC_FOR);
+    /* 10 bits a value plus 66 exceptions of 10 bytes, not 64 bits a value */
+    cr_assert_eq(size, SDB_PFOR_HDR + sdb_bitpack_bytes(N, 10) + 66 * 10);
+    /* late spans: sorted timestamps with a few far out of order stay DELTA */
+    for (uint32_t i = 0; i < N; i++)
+        v[i] = INT64_C(1700000000000000000) + (int64_t)i * 1000000 +
+               (i % 5000 == 3 ? -INT64_C(3600000000000) : 0);
+    uint8_t enc = rt_i64(v, N, &size);
+    cr_assert(enc == SDB_ENC_DELTA || enc == SDB_ENC_DOD, "%s", sdb_enc_name(enc));
+    cr_assert_lt(size, (size_t)N / 2, "%zu", size);
+    /* an exception position past the block is corrupt */
+    cr_assert_eq(sdb_enc_i64_as(SDB_ENC_FOR, v, 100, &b, &err), SDB_OK);
+    cr_assert_gt(sdb_get_le32(b.data + 9), 0);
+    sdb_put_le16(b.data + SDB_PFOR_HDR + sdb_bitpack_bytes(100, b.data[8]), 100);
+    cr_assert_eq(sdb_dec_i64(SDB_ENC_FOR, b.data, b.len, 100, v, &err), SDB_ERR_CORRUPT);
+    cr_assert(strstr(err.msg, "int64 for block: exception 0 at position 100"), "%s", err.msg);
+    sdb_buf_free(&b);
+    free(v);
+}
+
+Test(enc_i64, outliers_hidden_from_the_sample_never_cost_more_than_plain)
+{
+    enum { N = 65536 };
+    int64_t *v = malloc(N * 8);
+    size_t size;
+    /* small values exactly where a strided sample looks, huge ones everywhere else */
+    for (uint32_t i = 0; i < N; i++)
+        v[i] = i % 64 == 0 || i % 65 == 0 || i % 33 == 0 ? (int64_t)(i % 7) : (int64_t)rnd();
+    rt_i64(v, N, &size);
+    cr_assert_leq(size, (size_t)N * 8);
+    free(v);
 }
 
 Test(enc_i64, rle_run_lengths_must_cover_the_block)
@@ -344,7 +393,7 @@ static double special(void)
     return from_bits(bits[rnd() % 8]);
 }
 
-Test(enc_f64, specials_and_random_round_trip_bit_exactly_in_every_encoding, .timeout = 120)
+Test(enc_f64, specials_and_random_round_trip_bit_exactly_in_every_encoding)
 {
     double *v = malloc(65536 * 8);
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
@@ -377,6 +426,26 @@ Test(enc_f64, specials_and_random_round_trip_bit_exactly_in_every_encoding, .tim
     free(v);
 }
 
+Test(enc_f64, shuffle_stores_byte_planes)
+{
+    enum { N = 21 };
+    double v[N];
+    sdb_buf b = SDB_BUF_INIT;
+    sdb_err err;
+    for (uint32_t i = 0; i < N; i++)
+        v[i] = from_bits(rnd());
+    cr_assert_eq(sdb_enc_f64_as(SDB_ENC_SHUFFLE, v, N, &b, &err), SDB_OK);
+    cr_assert_eq(b.len, N * 8);
+    for (uint32_t i = 0; i < N; i++) {
+        uint64_t x;
+        memcpy(&x, &v[i], 8);
+        for (unsigned k = 0; k < 8; k++)
+            cr_assert_eq(b.data[k * N + i], (uint8_t)(x >> (8 * k)), "value %u byte %u", i, k);
+    }
+    rt_f64_as(SDB_ENC_SHUFFLE, v, N, -1);
+    sdb_buf_free(&b);
+}
+
 Test(enc_f64, decimal_for_latencies_and_costs)
 {
     enum { N = 65536 };
@@ -402,7 +471,7 @@ Test(enc_f64, decimal_for_latencies_and_costs)
     free(v);
 }
 
-Test(enc_f64, hostile_blocks_decode_or_fail_corrupt, .timeout = 240)
+Test(enc_f64, hostile_blocks_decode_or_fail_corrupt)
 {
     enum { N = 300 };
     double v[N];
@@ -447,6 +516,9 @@ Test(enc_bool, round_trips_and_rejects_corruption)
         cr_assert(memcmp(v, out, n) == 0);
         if (n < 5000)
             hostile(T_BOOL, SDB_ENC_BITMAP, b.data, b.len, n, 0, 500);
+        sdb_buf_reset(&b);
+        cr_assert_eq(sdb_enc_bool_as(SDB_ENC_CONST, v, 1, &b, &err), SDB_OK);
+        hostile(T_BOOL, SDB_ENC_CONST, b.data, b.len, n, 0, 50);
         memset(v, 1, n);
         sdb_buf_reset(&b);
         cr_assert_eq(sdb_enc_bool(v, n, &b, &enc, &err), SDB_OK);
@@ -481,7 +553,7 @@ static void rt_code_as(uint8_t enc, const uint32_t *v, uint32_t n, uint32_t ncod
     sdb_buf_free(&b);
 }
 
-Test(enc_code, one_to_65536_distinct_codes_round_trip, .timeout = 120)
+Test(enc_code, one_to_65536_distinct_codes_round_trip)
 {
     uint32_t *v = malloc(65536 * 4);
     sdb_buf b = SDB_BUF_INIT;
@@ -517,7 +589,7 @@ Test(enc_code, one_to_65536_distinct_codes_round_trip, .timeout = 120)
     free(v);
 }
 
-Test(enc_code, codes_past_the_dictionary_are_corrupt, .timeout = 240)
+Test(enc_code, codes_past_the_dictionary_are_corrupt)
 {
     enum { N = 500 };
     uint32_t v[N], out[N];
@@ -527,6 +599,12 @@ Test(enc_code, codes_past_the_dictionary_are_corrupt, .timeout = 240)
         v[i] = (uint32_t)(rnd() % 300) + (i / 50 % 2) * 10;
     for (size_t e = 0; e < sizeof code_encs; e++)
         rt_code_as(code_encs[e], v, N, 310, 3000);
+    {
+        uint32_t same[N];
+        for (uint32_t i = 0; i < N; i++)
+            same[i] = 9;
+        rt_code_as(SDB_ENC_CONST, same, N, 310, 300);
+    }
     cr_assert_eq(sdb_enc_code_as(SDB_ENC_FOR, v, N, 310, &b, &err), SDB_OK);
     cr_assert_eq(sdb_dec_code(SDB_ENC_FOR, b.data, b.len, N, 200, out, &err), SDB_ERR_CORRUPT);
     cr_assert(strstr(err.msg, "symbol for block: row"), "%s", err.msg);
@@ -619,7 +697,7 @@ static uint8_t chosen_str(const strs *s)
     return enc;
 }
 
-Test(enc_str, every_shape_round_trips_in_every_encoding, .timeout = 120)
+Test(enc_str, every_shape_round_trips_in_every_encoding)
 {
     for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
         const uint32_t n = sizes[z];
@@ -666,6 +744,29 @@ Test(enc_str, choice_follows_the_shape)
     strs_free(&s);
 }
 
+Test(enc_str, hex_detection_is_exact_for_every_byte_value)
+{
+    char buf[2 * 18];
+    uint64_t off[3] = {0, 18, 36};
+    sdb_buf b = SDB_BUF_INIT;
+    sdb_err err;
+    for (unsigned c = 0; c < 256; c++)
+        for (unsigned at = 0; at < 36; at += 5) {
+            const int hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+            memset(buf, 'f', sizeof buf);
+            memcpy(buf, "0123456789abcdef0a", 18);
+            buf[at] = (char)c;
+            sdb_buf_reset(&b);
+            cr_assert_eq(sdb_enc_str_as(SDB_ENC_HEX, off, buf, 2, &b, &err),
+                         hex ? SDB_OK : SDB_ERR_MISUSE, "byte %u at %u", c, at);
+            if (hex) {
+                strs s = {off, buf, 2};
+                rt_str_as(SDB_ENC_HEX, &s, -1);
+            }
+        }
+    sdb_buf_free(&b);
+}
+
 Test(enc_str, one_mib_strings_round_trip)
 {
     enum { N = 3, L = 1 << 20 };
@@ -682,7 +783,7 @@ Test(enc_str, one_mib_strings_round_trip)
     strs_free(&s);
 }
 
-Test(enc_str, hostile_blocks_decode_or_fail_corrupt, .timeout = 240)
+Test(enc_str, hostile_blocks_decode_or_fail_corrupt)
 {
     strs s = make_strs(200, 0, 12);
     rt_str_as(SDB_ENC_PLAIN, &s, 3000);
@@ -703,22 +804,53 @@ Test(enc_str, dict_expansion_is_bounded)
 {
     /* one dictionary value of 64 KiB referenced 65,536 times: 4 GiB, refused */
     enum { L = 1 << 16 };
-    uint8_t *blk = calloc(1, 4 + 1 + 4 + L + 1 + 1);
+    uint8_t *blk = calloc(1, 9 + L + 1);
     uint64_t *off = malloc((65536 + 1) * 8);
     sdb_buf bytes = SDB_BUF_INIT;
     sdb_err err;
-    blk[0] = 1; /* ndict */
-    blk[4] = 17;
-    blk[5] = 0; /* length 65536 in 17 bits */
-    blk[6] = 0;
-    blk[7] = 1;
-    blk[8 + L] = 0; /* code width 0 */
-    cr_assert_eq(sdb_dec_str(SDB_ENC_DICT, blk, 8 + L + 1, 65536, off, &bytes, &err),
+    blk[0] = 1;  /* ndict */
+    blk[4] = 0;  /* form: lengths + bytes */
+    blk[5] = 17; /* length 65536 in 17 bits */
+    blk[8] = 1;
+    blk[9 + L] = 0; /* code width 0 */
+    cr_assert_eq(sdb_dec_str(SDB_ENC_DICT, blk, 9 + L + 1, 65536, off, &bytes, &err),
                  SDB_ERR_CORRUPT);
     cr_assert(strstr(err.msg, "string dict block: decodes to"), "%s", err.msg);
+    blk[4] = 2;
+    cr_assert_eq(sdb_dec_str(SDB_ENC_DICT, blk, 9 + L + 1, 65536, off, &bytes, &err),
+                 SDB_ERR_CORRUPT);
+    cr_assert(strstr(err.msg, "unknown dictionary form 2"), "%s", err.msg);
     free(blk);
     free(off);
     sdb_buf_free(&bytes);
+}
+
+Test(enc_str, block_over_the_byte_limit_is_refused)
+{
+    const uint64_t off[3] = {0, 5, SDB_ENC_STR_MAX_BYTES + 1};
+    sdb_buf b = SDB_BUF_INIT;
+    sdb_err err;
+    uint8_t enc;
+    /* the check looks at the offsets only; no byte is read */
+    cr_assert_eq(sdb_enc_str(off, "", 2, &b, &enc, &err), SDB_ERR_LIMIT);
+    cr_assert(strstr(err.msg, "exceed the block limit"), "%s", err.msg);
+    cr_assert_eq(b.len, 0);
+}
+
+Test(enc_str, shared_trace_ids_use_a_hex_dictionary)
+{
+    enum { N = 4096 };
+    strs s = make_strs(N, 1, 0); /* 32-hex, each id repeated 4 times */
+    sdb_buf b = SDB_BUF_INIT;
+    sdb_err err;
+    uint8_t enc;
+    cr_assert_eq(sdb_enc_str(s.off, s.bytes, N, &b, &enc, &err), SDB_OK);
+    cr_assert_eq(enc, SDB_ENC_DICT);
+    cr_assert_eq(b.data[4], 1, "dictionary form %u", b.data[4]);
+    cr_assert_lt(b.len, (size_t)N * 16 / 2);
+    rt_str_as(SDB_ENC_DICT, &s, 2000);
+    sdb_buf_free(&b);
+    strs_free(&s);
 }
 
 Test(enc, names_cover_every_encoding)

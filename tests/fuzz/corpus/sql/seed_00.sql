@@ -1,0 +1,1 @@
+SELECT model, p99(duration_ms) AS p99, count(*) FROM spans WHERE time >= now() - INTERVAL '24 hours' AND span_kind = 'llm' GROUP BY model ORDER BY p99 DESC LIMIT 10

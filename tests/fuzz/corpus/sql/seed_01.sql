@@ -1,0 +1,1 @@
+SELECT model, p50(duration_ms), p95(duration_ms), p99(duration_ms) FROM spans GROUP BY model

@@ -1,0 +1,1 @@
+SELECT endpoint, sum(cost_usd) / count(DISTINCT user_id) AS cost_per_user FROM spans GROUP BY endpoint

@@ -1,0 +1,1 @@
+SELECT count_if(error_type = 'rate_limit') * 100.0 / count(*) AS rate_limited_pct FROM spans WHERE time > now() - INTERVAL '1h'

@@ -1,0 +1,1 @@
+SELECT provider, model, approx_count_distinct(session_id) FROM spans GROUP BY provider, model

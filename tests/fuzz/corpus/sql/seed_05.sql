@@ -1,0 +1,1 @@
+SELECT name, count(*) FROM spans WHERE name ILIKE '%retriev%' GROUP BY name

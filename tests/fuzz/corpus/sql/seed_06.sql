@@ -1,0 +1,1 @@
+SELECT count(*) FROM spans WHERE time >= '2026-01-01T00:00:00Z' AND time < '2026-02-01'

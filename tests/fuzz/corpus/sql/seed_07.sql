@@ -1,0 +1,1 @@
+SELECT model, avg(faithfulness) FROM spans WHERE faithfulness IS NOT NULL GROUP BY model HAVING avg(faithfulness) < 0.8

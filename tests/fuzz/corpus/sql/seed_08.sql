@@ -1,0 +1,1 @@
+SELECT project, sum(cost_usd)::float AS c FROM spans GROUP BY project

@@ -1,0 +1,1 @@
+SELECT lower(model), upper(provider), length(trace_id) FROM spans LIMIT 5

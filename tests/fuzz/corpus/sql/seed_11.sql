@@ -1,0 +1,1 @@
+SELECT model, sum(output_tokens) / sum(duration_ms) * 1000 AS tokens_per_sec FROM spans GROUP BY model

@@ -1,0 +1,1 @@
+SELECT endpoint FROM spans WHERE endpoint <> '/health' GROUP BY endpoint

@@ -1,0 +1,1 @@
+SELECT name, avg(value), min(value), max(value) FROM scores GROUP BY name

@@ -1,0 +1,1 @@
+SELECT "weird col", "UPPER" FROM "My Table"

@@ -1,0 +1,1 @@
+SELECT date_trunc('hour', time) AS h, avg(relevance) FROM spans WHERE relevance BETWEEN 0 AND 1 GROUP BY h ORDER BY h

@@ -1,0 +1,1 @@
+SELECT count(*) FROM spans WHERE (a OR b) AND (c OR d) AND NOT e

@@ -1,0 +1,1 @@
+EXPLAIN ANALYZE SELECT p99(duration_ms) FROM spans WHERE time > now() - INTERVAL '1 day'

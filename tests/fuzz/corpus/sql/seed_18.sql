@@ -1,0 +1,1 @@
+CREATE TABLE IF NOT EXISTS scores (time timestamp, trace_id string, value float64, label symbol) PARTITION BY DAY ORDER BY (time)

@@ -1,0 +1,1 @@
+SELECT x::timestamp FROM t WHERE y::int64 > 3

@@ -1,0 +1,1 @@
+1 hour 30 minutes

@@ -1,0 +1,1 @@
+CASE WHEN a THEN b ELSE c END

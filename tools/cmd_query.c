@@ -1,0 +1,120 @@
+/* spandb query: run one SQL statement on a data directory (embedded, no server) and print
+ * the result as a table, CSV, TSV, JSON or JSON lines. The directory is opened read-only
+ * unless the statement changes the catalog, so queries run beside a live server. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/db.h"
+#include "engine/result_fmt.h"
+#include "engine/run.h"
+#include "tools/commands.h"
+
+static void query_usage(FILE *f)
+{
+    fprintf(f, "usage: spandb query [--data DIR] [--format table|csv|tsv|json|jsonl]\n"
+               "                    [--threads N] [--query-memory BYTES] \"SQL\"\n\n"
+               "Run one statement on DIR (default ./spandb-data). BYTES takes K, M or G.\n");
+}
+
+/* "512M", "2G", "1000000" */
+static int parse_bytes(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s)
+        return -1;
+    switch (*end) {
+    case 'k': case 'K': v <<= 10; end++; break;
+    case 'm': case 'M': v <<= 20; end++; break;
+    case 'g': case 'G': v <<= 30; end++; break;
+    default: break;
+    }
+    if (*end == 'B' || *end == 'b')
+        end++;
+    if (*end != '\0')
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+int sdb_cmd_query(int argc, char **argv)
+{
+    const char *data = "./spandb-data", *sql = NULL;
+    sdb_fmt fmt = SDB_FMT_TABLE;
+    sdb_run_opts ro;
+    sdb_db_opts o;
+    sdb_db *db;
+    sdb_run_result res;
+    sdb_err err;
+    sdb_buf out = SDB_BUF_INIT;
+    int rc = 0;
+    memset(&ro, 0, sizeof ro);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            query_usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--data") == 0 && i + 1 < argc) {
+            data = argv[++i];
+        } else if (strcmp(a, "--format") == 0 && i + 1 < argc) {
+            if (!sdb_fmt_parse(argv[++i], &fmt)) {
+                fprintf(stderr, "spandb query: unknown format '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
+            ro.threads = (unsigned)strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(a, "--query-memory") == 0 && i + 1 < argc) {
+            if (parse_bytes(argv[++i], &ro.query_memory) != 0) {
+                fprintf(stderr, "spandb query: --query-memory takes a size like 512M, not '%s'\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (a[0] == '-' && a[1] == '-') {
+            fprintf(stderr, "spandb query: unknown option '%s'\n\n", a);
+            query_usage(stderr);
+            return 2;
+        } else if (sql == NULL) {
+            sql = a;
+        } else {
+            fprintf(stderr, "spandb query: give the statement as one argument (quote it)\n");
+            return 2;
+        }
+    }
+    if (sql == NULL) {
+        query_usage(stderr);
+        return 2;
+    }
+    sdb_db_opts_default(&o);
+    o.read_only = !sdb_run_sql_writes(sql, strlen(sql));
+    if (sdb_db_open(data, &o, &db, NULL, &err) != SDB_OK) {
+        fprintf(stderr, "spandb query: %s\n", err.msg);
+        return 1;
+    }
+    if (sdb_run_sql(db, sql, strlen(sql), &ro, &res, &err) != SDB_OK) {
+        fprintf(stderr, "spandb query: %s\n", err.msg);
+        rc = 1;
+    } else if (res.rows == NULL) {
+        printf("%s (%.1f ms)\n", res.message, res.elapsed_ms);
+    } else if (sdb_result_format(res.rows, fmt, &out, &err) != SDB_OK) {
+        fprintf(stderr, "spandb query: %s\n", err.msg);
+        rc = 1;
+    } else {
+        if (out.len > 0 && fwrite(out.data, 1, out.len, stdout) != out.len)
+            rc = 1;
+        if (fmt == SDB_FMT_TABLE)
+            printf("(%llu row%s, %.1f ms)\n", (unsigned long long)res.rows->nrows,
+                   res.rows->nrows == 1 ? "" : "s", res.elapsed_ms);
+    }
+    sdb_run_result_free(&res);
+    sdb_buf_free(&out);
+    if (sdb_db_close(db, &err) != SDB_OK) {
+        fprintf(stderr, "spandb query: %s\n", err.msg);
+        rc = 1;
+    }
+    return rc;
+}
