@@ -16,9 +16,10 @@
  * merge order. Memory: one uint64 per bucket between the lowest and highest used index
  * (about 1,700 buckets for values spanning 1e-6..1e9).
  *
- * HyperLogLog with 2^12 one-byte registers over XXH3-64 hashes: standard error
- * 1.04 / sqrt(4096) = 1.6% (so about 3.3% at two standard deviations), with linear
- * counting for small cardinalities (exact-ish below a few hundred). */
+ * HyperLogLog with 2^12 one-byte registers over XXH3-64 hashes and Ertl's improved
+ * estimator (no bias correction tables, no switch to linear counting): standard error about
+ * 1.04 / sqrt(4096) = 1.6% (so about 3.3% at two standard deviations) at every cardinality,
+ * near exact below a few hundred. */
 #ifndef SDB_QUERY_SKETCH_H
 #define SDB_QUERY_SKETCH_H
 
