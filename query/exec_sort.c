@@ -46,6 +46,13 @@ sdb_rc sdb_exec_consume_project(worker *w, partial *pt, const sdb_chunk *ch, con
 {
     qctx *q = w->q;
     const sdb_vec *ov[256];
+    /* without ORDER BY the first offset + limit rows of a morsel are all it can contribute */
+    if (q->sp->norder == 0 && q->keep != UINT64_MAX) {
+        if (pt->nrows >= q->keep)
+            return SDB_OK;
+        if (n > q->keep - pt->nrows)
+            n = (uint32_t)(q->keep - pt->nrows);
+    }
     if (n == 0)
         return SDB_OK;
     for (uint32_t o = 0; o < q->nout; o++)
