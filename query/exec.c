@@ -44,11 +44,8 @@ static void mark_cols(const sdb_pexpr *e, bool *need, uint32_t ncols)
 }
 static sdb_rc merge_partial(qctx *q, partial *pt, sdb_err *err)
 {
-    if (!q->agg) {
-        for (uint64_t r = 0; r < pt->nrows; r++)
-            SDB_TRY(sdb_exec_result_push(q, pt->rows + r * q->nout, err));
-        return SDB_OK;
-    }
+    if (!q->agg)
+        return sdb_exec_push_partial(q, pt, err);
     return sdb_exec_merge_groups(q, pt, err);
 }
 

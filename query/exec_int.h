@@ -61,6 +61,9 @@ typedef struct partial {
     sdb_gtab tab;           /* aggregate: the morsel's groups */
     sdb_value *rows;        /* project: nrows * nout values */
     uint64_t nrows, cap;    /* rows held / allocated */
+    bool heaped;            /* ORDER BY ... LIMIT: rows form a top-N heap, not arrival order */
+    uint64_t *pseq;         /* heaped: arrival number of each row within the morsel */
+    uint64_t parrived;      /* heaped: rows offered */
 } partial;
 
 typedef struct qctx {
@@ -156,6 +159,7 @@ void sdb_exec_vec_value(const sdb_vec *v, uint32_t i, sdb_value *out);
 sdb_rc sdb_exec_consume_project(worker *w, partial *pt, const sdb_chunk *ch, const uint32_t *sel,
                                 uint32_t n, sdb_err *err);
 sdb_rc sdb_exec_result_push(qctx *q, const sdb_value *row, sdb_err *err);
+sdb_rc sdb_exec_push_partial(qctx *q, partial *pt, sdb_err *err);
 sdb_rc sdb_exec_finish(qctx *q, sdb_err *err);
 
 #endif
