@@ -44,11 +44,8 @@ static void mark_cols(const sdb_pexpr *e, bool *need, uint32_t ncols)
 }
 static sdb_rc merge_partial(qctx *q, partial *pt, sdb_err *err)
 {
-    if (!q->agg) {
-        for (uint64_t r = 0; r < pt->nrows; r++)
-            SDB_TRY(sdb_exec_result_push(q, pt->rows + r * q->nout, err));
-        return SDB_OK;
-    }
+    if (!q->agg)
+        return sdb_exec_push_partial(q, pt, err);
     return sdb_exec_merge_groups(q, pt, err);
 }
 
@@ -311,9 +308,11 @@ sdb_rc sdb_exec_run(sdb_qmem *m, const sdb_query_spec *sp, sdb_result **out,
     q.keep = UINT64_MAX;
     if (sp->has_limit && sp->limit <= UINT64_MAX - sp->offset)
         q.keep = sp->offset + sp->limit;
+    if (sp->has_limit && sp->limit == 0)
+        q.keep = 0;
     atomic_init(&q.next_morsel, 0);
     atomic_init(&q.stop, false);
-    atomic_init(&q.done, false);
+    atomic_init(&q.done, q.keep == 0 && !q.agg); /* LIMIT 0 reads nothing */
     atomic_init(&q.blocks, 0);
     atomic_init(&q.blocks_decoded, 0);
     atomic_init(&q.rows, 0);
