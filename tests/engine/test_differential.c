@@ -386,3 +386,234 @@ Test(diff, memtable_batches_across_chunks_counted_once)
     dt_rows_free(&a);
     dt_fixture_free(&f);
 }
+
+/* ---- sketch quantiles against exact ones ---- */
+
+static const double levels[] = {0, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1};
+#define NLEVELS (sizeof levels / sizeof levels[0])
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The documented contract: quantile(x, q) is within 1% of x_r, r = floor(q (n - 1)), of the
+ * sorted non-NULL values. Returns the worst relative error seen. */
+static double check_sketch(const char *what, const double *sorted, size_t n, const dt_cell *est,
+                           uint32_t nest, const double *qs)
+{
+    double worst = 0;
+    for (uint32_t i = 0; i < nest; i++) {
+        size_t r = (size_t)floor(qs[i] * (double)(n - 1));
+        double want = sorted[r], got = est[i].k == DT_INT ? (double)est[i].i : est[i].d;
+        double err = want == 0 ? fabs(got) : fabs(got - want) / fabs(want);
+        cr_assert_neq(est[i].k, DT_NULL, "%s: quantile(%g) is NULL", what, qs[i]);
+        cr_expect_leq(err, 0.01, "%s: quantile(%g) = %.17g, exact x[%zu] = %.17g (error %g)",
+                      what, qs[i], got, r, want, err);
+        if (err > worst)
+            worst = err;
+    }
+    return worst;
+}
+
+/* Values of col for rows with model = m (NULL: model IS NULL), sorted, from SQLite. */
+static double *lite_values(sqlite3 *lite, const char *col, const char *model, size_t *n)
+{
+    char sql[256];
+    sqlite3_stmt *st;
+    size_t cap = 1024;
+    double *v = malloc(cap * sizeof *v);
+    snprintf(sql, sizeof sql, "SELECT %s FROM spans WHERE model IS ? AND %s IS NOT NULL ORDER BY 1",
+             col, col);
+    cr_assert_eq(sqlite3_prepare_v2(lite, sql, -1, &st, NULL), SQLITE_OK);
+    if (model != NULL)
+        sqlite3_bind_text(st, 1, model, -1, SQLITE_TRANSIENT);
+    *n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap)
+            v = realloc(v, (cap *= 2) * sizeof *v);
+        cr_assert(v != NULL);
+        v[(*n)++] = sqlite3_column_double(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+Test(diff, sketch_quantiles_within_1pct_by_model)
+{
+    static const char *cols[] = {"duration_ms", "ttft_ms", "cost_usd", "input_tokens", "output_tokens"};
+    dt_fixture f;
+    double worst = 0;
+    dt_fixture_build(&f, ROWS, FLUSH_AT);
+    for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
+        char sql[1024];
+        size_t k = (size_t)snprintf(sql, sizeof sql, "SELECT model");
+        dt_rows a;
+        sdb_err err;
+        double qs[NLEVELS + 5];
+        uint32_t nq = 0;
+        for (size_t i = 0; i < NLEVELS; i++) {
+            k += (size_t)snprintf(sql + k, sizeof sql - k, ", quantile(%s, %g)", cols[c], levels[i]);
+            qs[nq++] = levels[i];
+        }
+        k += (size_t)snprintf(sql + k, sizeof sql - k,
+                              ", p50(%s), p90(%s), p95(%s), p99(%s), p999(%s) FROM spans GROUP BY model",
+                              cols[c], cols[c], cols[c], cols[c], cols[c]);
+        qs[nq++] = 0.5, qs[nq++] = 0.9, qs[nq++] = 0.95, qs[nq++] = 0.99, qs[nq++] = 0.999;
+        cr_assert(dt_run_spandb(f.db, sql, &a, &err), "%s", err.msg);
+        cr_assert_gt(a.nrows, 5);
+        for (uint64_t r = 0; r < a.nrows; r++) {
+            const dt_cell *row = &a.cells[r * a.ncols];
+            size_t n;
+            double *v = lite_values(f.lite, cols[c], row[0].k == DT_NULL ? NULL : row[0].s, &n);
+            char what[160];
+            double w;
+            snprintf(what, sizeof what, "%s of model %s (%zu values)", cols[c],
+                     row[0].k == DT_NULL ? "NULL" : row[0].s, n);
+            if (n == 0) {
+                for (uint32_t i = 0; i < nq; i++)
+                    cr_expect_eq(row[1 + i].k, DT_NULL, "%s: quantile of no values", what);
+            } else if ((w = check_sketch(what, v, n, row + 1, nq, qs)) > worst) {
+                worst = w;
+            }
+            free(v);
+        }
+        dt_rows_free(&a);
+    }
+    cr_log_info("worst sketch relative error on generated data: %g", worst);
+    dt_fixture_free(&f);
+}
+
+/* A table of one float64 column v (and time), for adversarial inputs. */
+static void write_values(sdb_db *db, const char *table, const double *v, size_t n)
+{
+    sdb_batch b;
+    sdb_err err;
+    int it, iv;
+    sdb_batch_init(&b);
+    cr_assert_eq(sdb_batch_add(&b, "time", 4, SDB_TYPE_TIMESTAMP, &it, &err), SDB_OK);
+    cr_assert_eq(sdb_batch_add(&b, "v", 1, SDB_TYPE_FLOAT64, &iv, &err), SDB_OK);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(sdb_column_push_i64(&b.cols[it], 1767225600000000000LL + (int64_t)i * 1000, &err), SDB_OK);
+        cr_assert_eq(sdb_column_push_f64(&b.cols[iv], v[i], &err), SDB_OK);
+        b.nrows++;
+    }
+    cr_assert_eq(sdb_db_write(db, table, &b, &err), SDB_OK, "%s", err.msg);
+    sdb_batch_free(&b);
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static double urand(void) /* (0, 1) */
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return ((double)(rng_state >> 11) + 0.5) / 9007199254740992.0;
+}
+
+Test(diff, sketch_quantiles_within_1pct_adversarial)
+{
+    enum { N = 20000 };
+    static const char *names[] = {"all_equal", "bimodal", "wide_range", "negatives", "mixed_signs",
+                                  "zeros_and_positives", "all_zeros", "single_row", "heavy_tail",
+                                  "tiny_and_huge", "shuffled_ints"};
+    const size_t ncase = sizeof names / sizeof names[0];
+    double *v = malloc(N * sizeof *v), *s = malloc(N * sizeof *s);
+    char dir[4096];
+    sdb_db_opts o;
+    sdb_db *db;
+    sdb_err err;
+    sdb_db_opts_default(&o);
+    o.sync = SDB_SYNC_NONE;
+    o.seg.no_sync = true;
+    cr_assert(v != NULL && s != NULL);
+    tmpdir_path(dir, sizeof dir, "adv");
+    cr_assert_eq(sdb_db_open(dir, &o, &db, NULL, &err), SDB_OK, "%s", err.msg);
+    for (size_t c = 0; c < ncase; c++) {
+        size_t n = N;
+        char sql[2048];
+        size_t k;
+        dt_rows a;
+        for (size_t i = 0; i < N; i++) {
+            double u = urand();
+            switch (c) {
+            case 0: v[i] = 42.5; break;
+            case 1: v[i] = i % 2 ? 1.0 + u * 1e-3 : 1e6 * (1.0 + u * 1e-3); break;
+            case 2: v[i] = pow(10.0, -6.0 + 15.0 * u); break;         /* 1e-6 .. 1e9 */
+            case 3: v[i] = -pow(10.0, -3.0 + 6.0 * u); break;         /* -1e3 .. -1e-3 */
+            case 4: v[i] = (i % 3 ? 1 : -1) * pow(10.0, -2.0 + 6.0 * u); break;
+            case 5: v[i] = i % 10 < 3 ? 0.0 : 1e-3 + u * 100; break;
+            case 6: v[i] = 0.0; break;
+            case 7: v[i] = 123.456; n = 1; break;
+            case 8: v[i] = 1.0 / pow(u, 1.0 / 1.1); break;            /* Pareto, alpha 1.1 */
+            case 9: v[i] = i % 2 ? 1e-6 * (1 + u) : 1e9 * (1 + u); break;
+            case 10: v[i] = (double)((i * 7919u) % N); break;
+            }
+        }
+        write_values(db, names[c], v, n);
+        memcpy(s, v, n * sizeof *s);
+        qsort(s, n, sizeof *s, cmp_d);
+        k = (size_t)snprintf(sql, sizeof sql, "SELECT count(v)");
+        for (size_t i = 0; i < NLEVELS; i++)
+            k += (size_t)snprintf(sql + k, sizeof sql - k, ", quantile(v, %g)", levels[i]);
+        snprintf(sql + k, sizeof sql - k, " FROM %s", names[c]);
+        cr_assert(dt_run_spandb(db, sql, &a, &err), "%s: %s", names[c], err.msg);
+        cr_assert_eq(a.cells[0].i, (int64_t)n, "%s", names[c]);
+        check_sketch(names[c], s, n, a.cells + 1, NLEVELS, levels);
+        dt_rows_free(&a);
+    }
+    /* the sketch is mergeable: after a flush, segment and memtable partials agree as well */
+    cr_assert_eq(sdb_db_flush(db, "wide_range", &err), SDB_OK, "%s", err.msg);
+    {
+        dt_rows a;
+        for (size_t i = 0; i < N; i++)
+            v[i] = pow(10.0, -6.0 + 15.0 * urand());
+        write_values(db, "wide_range", v, N);
+        cr_assert(dt_run_spandb(db, "SELECT count(v), quantile(v, 0), quantile(v, 0.5), "
+                                "quantile(v, 0.99), quantile(v, 1) FROM wide_range", &a, &err),
+                  "%s", err.msg);
+        cr_assert_eq(a.cells[0].i, 2 * N);
+        dt_rows_free(&a);
+    }
+    sdb_db_close(db, &err);
+    free(v);
+    free(s);
+}
+
+/* approx_count_distinct: HyperLogLog with 1.6% standard error; allowed 3 standard errors
+ * (4.9%), and exact-ish (within 1%) below a few hundred distinct values. */
+Test(diff, approx_count_distinct_within_documented_error)
+{
+    dt_fixture f;
+    dt_rows a, b;
+    sdb_err err;
+    char msg[256];
+    dt_fixture_build(&f, ROWS, FLUSH_AT);
+    cr_assert(dt_run_spandb(f.db,
+                            "SELECT model, approx_count_distinct(user_id), approx_count_distinct(span_id), "
+                            "approx_count_distinct(trace_id), approx_count_distinct(input_tokens), "
+                            "approx_count_distinct(duration_ms), approx_count_distinct(endpoint) "
+                            "FROM spans GROUP BY model", &a, &err), "%s", err.msg);
+    cr_assert(dt_run_sqlite(f.lite,
+                            "SELECT model, count(DISTINCT user_id), count(DISTINCT span_id), "
+                            "count(DISTINCT trace_id), count(DISTINCT input_tokens), "
+                            "count(DISTINCT duration_ms), count(DISTINCT endpoint) "
+                            "FROM spans GROUP BY model", &b, msg, sizeof msg), "%s", msg);
+    dt_rows_sort(&a);
+    dt_rows_sort(&b);
+    cr_assert_eq(a.nrows, b.nrows);
+    for (uint64_t r = 0; r < a.nrows; r++)
+        for (uint32_t c = 1; c < a.ncols; c++) {
+            double est = (double)a.cells[r * a.ncols + c].i, exact = (double)b.cells[r * b.ncols + c].i;
+            double tol = exact < 300 ? 0.01 : 3 * 0.016;
+            cr_expect_leq(fabs(est - exact), tol * exact + (exact < 300 ? 1 : 0),
+                          "model %s column %u: approx %g, exact %g",
+                          a.cells[r * a.ncols].k == DT_NULL ? "NULL" : a.cells[r * a.ncols].s, c,
+                          est, exact);
+        }
+    dt_rows_free(&a);
+    dt_rows_free(&b);
+    dt_fixture_free(&f);
+}
