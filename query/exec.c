@@ -123,6 +123,7 @@ static sdb_rc worker_init(qctx *q, worker *w, sdb_err *err)
     for (uint32_t c = 0; c < nc; c++)
         if (q->need[c] && q->snap->types[c] == SDB_TYPE_STRING)
             WALLOC(w->strs[c], SDB_VEC_SIZE * sizeof(sdb_str));
+    WALLOC(w->vwords, (size_t)(nc ? nc : 1) * SDB_VEC_WORDS * sizeof *w->vwords);
     WALLOC(w->sels, (size_t)(SDB_BLOCK_ROWS / SDB_VEC_SIZE) * SDB_VEC_SIZE * sizeof *w->sels);
     WALLOC(w->nsels, (SDB_BLOCK_ROWS / SDB_VEC_SIZE) * sizeof *w->nsels);
     WALLOC(w->tmpsel, SDB_VEC_SIZE * sizeof *w->tmpsel);

@@ -104,6 +104,8 @@ typedef struct worker {
     bool *decoded;
     sdb_vec *cols;                /* per table column */
     sdb_str **strs;               /* per string column: SDB_VEC_SIZE */
+    uint64_t *vwords;             /* per table column: SDB_VEC_WORDS, the validity of a
+                                     vector shorter than SDB_VEC_SIZE, zero-padded */
     uint32_t *sels;               /* nvec * SDB_VEC_SIZE */
     uint32_t *nsels;
     uint32_t *tmpsel;

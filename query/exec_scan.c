@@ -419,6 +419,17 @@ static void set_vectors(worker *w, const morsel *mo, uint32_t v)
                 vec->v.raw = (const char *)col->v.raw + base * sdb_type_width(t);
             }
         }
+        if (n < SDB_VEC_SIZE && !vec->is_const) {
+            /* the source holds fewer than SDB_VEC_WORDS words past start: copy what is there,
+             * since expressions read whole vectors of validity */
+            uint64_t *vw = w->vwords + (size_t)c * SDB_VEC_WORDS;
+            uint32_t nw = (n + 63) / 64;
+            memcpy(vw, vec->valid, nw * sizeof *vw);
+            memset(vw + nw, 0, (SDB_VEC_WORDS - nw) * sizeof *vw);
+            if (n % 64)
+                vw[nw - 1] &= ((uint64_t)1 << (n % 64)) - 1;
+            vec->valid = vw;
+        }
     }
 }
 /* ---- worker: one morsel ---- */
