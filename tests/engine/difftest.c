@@ -154,7 +154,7 @@ static void lite_insert(sqlite3 *lite, const sdb_batch *b)
     sqlite3_finalize(st);
 }
 
-void dt_fixture_build(dt_fixture *f, uint64_t rows, uint64_t flush_at)
+void dt_fixture_build(dt_fixture *f, uint64_t rows, uint64_t flush_at, uint32_t block_rows)
 {
     char dir[4096];
     sdb_db_opts o;
@@ -170,7 +170,7 @@ void dt_fixture_build(dt_fixture *f, uint64_t rows, uint64_t flush_at)
     o.sync = SDB_SYNC_NONE;
     o.bulk = true;
     o.seg.no_sync = true;
-    o.seg.block_rows = 8192; /* many blocks, so min/max pruning has something to do */
+    o.seg.block_rows = block_rows;
     o.memtable_rows = rows + 1;
     tmpdir_path(dir, sizeof dir, "db");
     ok(sdb_db_open(dir, &o, &f->db, NULL, &err), &err);

@@ -37,8 +37,9 @@ typedef struct dt_fixture {
 
 /* Generate rows spans (seed 1, 3 days from 2026-01-01) into a database in the test's
  * temporary directory (flushing once flush_at rows are written, so the rest stays in the
- * memtable) and into SQLite table `spans` (time as INTEGER ns, bools 0/1). */
-void dt_fixture_build(dt_fixture *f, uint64_t rows, uint64_t flush_at);
+ * memtable) and into SQLite table `spans` (time as INTEGER ns, bools 0/1). Segments are
+ * written with block_rows rows per block. */
+void dt_fixture_build(dt_fixture *f, uint64_t rows, uint64_t flush_at, uint32_t block_rows);
 void dt_fixture_free(dt_fixture *f);
 
 /* Run a statement through sdb_run_sql (2 threads, now = DT_NOW_NS); false with err set on
