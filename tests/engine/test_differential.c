@@ -108,6 +108,14 @@ static const dq queries[] = {
      "OR user_id = 'user_000100'", true},
     {"SELECT count(*) FROM spans WHERE endpoint >= '/v1/chat' AND endpoint < '/v1/d'",
      "SELECT count(*) FROM spans WHERE endpoint >= '/v1/chat' AND endpoint < '/v1/d'", true},
+    /* strings made from NULL rows (casts, coalesce, CASE) compared with string columns */
+    {"SELECT count_if(model = span_id), count_if(model < user_id), "
+     "count_if(coalesce(model, error_type) < user_id), count_if(CAST(ttft_ms AS string) = span_id), "
+     "count_if(CASE WHEN retries > 0 THEN model END < session_id) FROM spans",
+     "SELECT count(CASE WHEN model = span_id THEN 1 END), count(CASE WHEN model < user_id THEN 1 END), "
+     "count(CASE WHEN coalesce(model, error_type) < user_id THEN 1 END), "
+     "count(CASE WHEN CAST(ttft_ms AS TEXT) = span_id THEN 1 END), "
+     "count(CASE WHEN CASE WHEN retries > 0 THEN model END < session_id THEN 1 END) FROM spans", true},
     /* ---- CASE, CAST, functions, arithmetic ---- */
     {"SELECT CASE WHEN duration_ms < 100 THEN 'fast' WHEN duration_ms < 1000 THEN 'mid' "
      "ELSE 'slow' END AS speed, count(*), sum(duration_ms) FROM spans GROUP BY 1",
