@@ -122,15 +122,6 @@ static sdb_rc append_part(sdb_memtable *m, sdb_mempart *p, const sdb_batch *b,
 {
     uint64_t done = 0;
     uint32_t *tmp = NULL;
-    if (rows == NULL && n > SDB_BLOCK_ROWS) {
-        tmp = malloc(n * sizeof *tmp);
-        if (tmp == NULL)
-            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %llu row numbers",
-                            (unsigned long long)n);
-        for (uint64_t i = 0; i < n; i++)
-            tmp[i] = (uint32_t)i;
-        rows = tmp;
-    }
     while (done < n) {
         sdb_memchunk *c = NULL;
         sdb_rc rc = active_chunk(p, &c, err);
@@ -146,6 +137,15 @@ static sdb_rc append_part(sdb_memtable *m, sdb_mempart *p, const sdb_batch *b,
         }
         room = SDB_BLOCK_ROWS - c->b.nrows;
         k = n - done < room ? n - done : room;
+        if (rows == NULL && k < n) {
+            /* only part of b fits this chunk: list the rows (NULL appends all of b) */
+            if ((tmp = malloc(n * sizeof *tmp)) == NULL)
+                return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %llu row numbers",
+                                (unsigned long long)n);
+            for (uint64_t i = 0; i < n; i++)
+                tmp[i] = (uint32_t)i;
+            rows = tmp;
+        }
         rc = sdb_batch_append_rows(&c->b, b, rows ? rows + done : NULL, k, err);
         if (rc != SDB_OK) {
             free(tmp);

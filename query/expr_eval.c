@@ -375,7 +375,8 @@ static sdb_rc cast(const step *s, char *strbuf, const sdb_vec *a, void *buf, uin
             char *p = strbuf + (size_t)i * STRCAP;
             int len = 0;
             if (!VALID(ov, i)) {
-                O[i].p = NULL; /* string kernels may look at NULL rows: keep them empty */
+                /* comparisons read every row, NULL ones too: leave a valid empty string */
+                O[i].p = "";
                 O[i].len = 0;
                 continue;
             }
@@ -469,7 +470,18 @@ static sdb_rc round_step(const step *s, const sdb_vec *a, void *buf, uint64_t *o
         for (j = 0; j < n; j++) {
             uint32_t i = sel[j];
             double x = a->v.f64[i & ma];
-            O[i] = digits == 0 ? round(x) : round(x * scale) / scale;
+            if (digits > 0 && digits <= 22) {
+                /* decimal rounding: x is compared with the double nearest to the half-way
+                 * decimal, so round(1.005, 2) is 1.01 as written, not 1.00 as x * 100
+                 * (100.49999999999999) would give */
+                double ax = fabs(x), k = floor(ax * scale), h = (k + 0.5) / scale;
+                if (k >= 4503599627370496.0) /* 2^52: no digits to drop there */
+                    O[i] = x;
+                else
+                    O[i] = copysign((ax >= h ? k + 1 : k) / scale, x);
+            } else {
+                O[i] = digits == 0 ? round(x) : round(x * scale) / scale;
+            }
             if (!isfinite(O[i]) && isfinite(x))
                 O[i] = x; /* scaling overflowed: x has no digits to drop there */
         }
@@ -658,6 +670,7 @@ static sdb_rc run(sdb_prog_state *st, const sdb_chunk *ch, const uint32_t *sel, 
                 if (src == NULL && s->op == ST_CASE && s->has_else)
                     src = &st->regs[s->args[s->nargs - 1]];
                 if (src == NULL || !sdb_vec_valid(src, i)) {
+                    /* comparisons read NULL rows too: no stale string pointer there */
                     memset((char *)buf + (size_t)i * w, 0, w);
                     continue;
                 }

@@ -285,6 +285,9 @@ static sdb_pexpr *bind_func(binder *b, const sdb_expr *e, scope sc)
                          e->v.func.distinct, e->pos, &f, b->err) != SDB_OK)
         return NULL;
     if (f->kind == SDB_FUNC_AGGREGATE) {
+        if (b->in_agg)
+            return fail(b, SDB_ERR_SCHEMA, e->pos,
+                        "aggregate function '%s' inside another aggregate", f->name);
         if (sc != SCOPE_AGG)
             return fail(b, SDB_ERR_SCHEMA, e->pos, "aggregate function '%s' is not allowed in %s",
                         f->name, b->clause);

@@ -5,7 +5,7 @@ set -euo pipefail
 what=${1:-demo}
 pkgs=(gcc pkg-config meson ninja-build libzstd-dev liblz4-dev libxxhash-dev zstd lz4)
 if [ "$what" = test ]; then
-  pkgs+=(libcriterion-dev clang libclang-rt-14-dev sqlite3)
+  pkgs+=(libcriterion-dev clang libclang-rt-14-dev sqlite3 libsqlite3-dev)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
