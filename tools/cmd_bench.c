@@ -474,6 +474,11 @@ int sdb_cmd_bench(int argc, char **argv)
             goto done;
         }
     }
+    if (nst == 0) {
+        fprintf(stderr, "spandb bench: no statements in %s%s\n", files[0], nfiles > 1 ? "..." : "");
+        rc = 2;
+        goto done;
+    }
     for (unsigned i = 0; i < o.nfilter; i++) {
         bool found = false;
         for (unsigned j = 0; j < nst && !found; j++)
