@@ -80,6 +80,8 @@ typedef struct qctx {
     sdb_prog **oprog;
     /* merge */
     pthread_mutex_t mx;
+    pthread_cond_t advance;       /* signalled when `next` moves or the query fails */
+    uint32_t window;              /* morsels a worker may run ahead of `next` */
     partial **pending;
     uint32_t next;
     sdb_gtab global;
@@ -104,6 +106,7 @@ typedef struct worker {
     bool *decoded;
     sdb_vec *cols;                /* per table column */
     sdb_str **strs;               /* per string column: SDB_VEC_SIZE */
+    uint64_t *vbuf;               /* per table column: SDB_VEC_WORDS validity words */
     uint32_t *sels;               /* nvec * SDB_VEC_SIZE */
     uint32_t *nsels;
     uint32_t *tmpsel;

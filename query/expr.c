@@ -281,6 +281,8 @@ sdb_pexpr *sdb_pexpr_make(sdb_qmem *m, sdb_pexpr_kind k, sdb_pexpr **in, uint32_
         }
         if (c == SDB_TYPE_BOOL)
             c = SDB_TYPE_INT64;
+        if (c == SDB_TYPE_SYMBOL) /* two symbol columns: codes of different dictionaries */
+            c = SDB_TYPE_STRING;
         if (!coerce(m, &args[0], c, err) || !coerce(m, &args[1], c, err))
             return NULL;
         t = SDB_TYPE_BOOL;

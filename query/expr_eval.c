@@ -313,8 +313,11 @@ static sdb_rc cast(const step *s, char *strbuf, const sdb_vec *a, void *buf, uin
             uint32_t i = sel[j], x = i & ma;
             char *p = strbuf + (size_t)i * STRCAP;
             int len = 0;
-            if (!VALID(ov, i))
+            if (!VALID(ov, i)) {
+                O[i].p = NULL; /* string kernels may look at NULL rows: keep them empty */
+                O[i].len = 0;
                 continue;
+            }
             switch (from) {
             case SDB_TYPE_SYMBOL: O[i] = sdb_dict_get(a->dict, a->v.code[x]); continue;
             case SDB_TYPE_STRING: O[i] = a->v.str[x]; continue;
@@ -590,8 +593,10 @@ static sdb_rc run(sdb_prog_state *st, const sdb_chunk *ch, const uint32_t *sel, 
                 }
                 if (src == NULL && s->op == ST_CASE && s->has_else)
                     src = &st->regs[s->args[s->nargs - 1]];
-                if (src == NULL || !sdb_vec_valid(src, i))
+                if (src == NULL || !sdb_vec_valid(src, i)) {
+                    memset((char *)buf + (size_t)i * w, 0, w);
                     continue;
+                }
                 memcpy((char *)buf + (size_t)i * w,
                        (const char *)src->v.raw + (size_t)(i & cmask(src)) * w, w);
                 SETV(ov, i);

@@ -1,8 +1,8 @@
 /* spandb import: bulk load of files into a data directory. Files are streamed (plain, .zst,
  * .lz4 or stdin), parsed, and written straight to segments (the bulk path skips the WAL:
- * rows are durable once their segment is published). Bad records are reported as
- * file:line: reason and skipped; --strict stops at the first. Ends with compaction and a
- * summary. */
+ * rows are durable once their segment is published), zstd-compressed since imported rows
+ * are history. Bad records are reported as file:line: reason and skipped; --strict stops at
+ * the first. Ends with a summary. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,24 +85,26 @@ static void import_usage(FILE *f)
 {
     fprintf(f,
             "usage: spandb import [--data DIR] [--format auto|ilp] [--table T]\n"
-            "                     [--precision ns|us|ms|s] [--strict] [--no-compact] FILE...\n\n"
+            "                     [--precision ns|us|ms|s] [--strict] [--compact] FILE...\n\n"
             "Load line-protocol files (plain, .zst or .lz4; - for stdin) into DIR.\n\n"
             "  --data DIR       data directory (default ./spandb-data)\n"
             "  --format F       input format: auto (by content) or ilp\n"
             "  --table T        write every row to table T\n"
             "  --precision P    unit of timestamps in the input (default ns)\n"
             "  --strict         stop at the first bad line; its batch is not written\n"
-            "  --no-compact     leave the flushed segments as they are\n");
+            "  --compact        merge each partition's segments at the end\n");
 }
 
 int sdb_cmd_import(int argc, char **argv)
 {
     const char *data = "./spandb-data", *format = "auto", *table = NULL;
     sdb_ilp_precision prec = SDB_ILP_NS;
-    bool strict = false, compact = true, tty = isatty(STDERR_FILENO);
+    bool strict = false, compact = false, tty = isatty(STDERR_FILENO);
     int nfiles = 0, rc = 0;
     char **files = calloc((size_t)argc, sizeof *files);
     sdb_db_opts o;
+    sdb_db_open_report rep;
+    char repair[512];
     sdb_db *db = NULL;
     sdb_err err;
     uint64_t tot_rows = 0, tot_bytes = 0, tot_rej = 0;
@@ -141,8 +143,8 @@ int sdb_cmd_import(int argc, char **argv)
             }
         } else if (strcmp(a, "--strict") == 0) {
             strict = true;
-        } else if (strcmp(a, "--no-compact") == 0) {
-            compact = false;
+        } else if (strcmp(a, "--compact") == 0) {
+            compact = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "spandb import: unknown option '%s'\n\n", a);
             import_usage(stderr);
@@ -164,11 +166,21 @@ int sdb_cmd_import(int argc, char **argv)
     }
     sdb_db_opts_default(&o);
     o.bulk = true;
-    if (sdb_db_open(data, &o, &db, NULL, &err) != SDB_OK) {
+    /* a flush holds the memtable twice (chunks and the sorted copy): this bounds the import's
+     * memory whatever the size of the input */
+    o.memtable_rows = 1u << 18;
+    /* imported data is history: write it dense (zstd) at once instead of rewriting it in a
+     * compaction */
+    o.seg = o.compact_seg;
+    o.background_flush = true;
+    if (sdb_db_open(data, &o, &db, &rep, &err) != SDB_OK) {
         fprintf(stderr, "spandb import: %s\n", err.msg);
         free(files);
         return 1;
     }
+    sdb_db_open_report_text(&rep, repair, sizeof repair);
+    if (repair[0] != '\0')
+        fprintf(stderr, "spandb import: %s: %s\n", data, repair);
     if ((buf = malloc(READ_CHUNK)) == NULL) {
         fprintf(stderr, "spandb import: out of memory\n");
         sdb_db_close(db, NULL);

@@ -610,3 +610,59 @@ Test(exec, group_by_without_aggregates_lists_distinct_keys)
     cr_assert(sdb_result_at(r, r->nrows - 1, 1)->null);
     sdb_result_destroy(r);
 }
+
+Test(exec, hidden_sort_columns_are_dropped_from_the_result)
+{
+    /* select trace_id from spans order by duration_ms desc nulls first limit 3 */
+    sdb_pexpr *outs[2] = {col(C_TRACE), col(C_DUR)};
+    sdb_order o = {.col = 1, .desc = true, .nulls_first = true};
+    sdb_query_spec sp = {.nout = 2, .out = (const sdb_pexpr *const *)outs, .nvisible = 1,
+                         .norder = 1, .order = &o, .has_limit = true, .limit = 3};
+    sdb_result *r = run_spec(&sp, NULL);
+    cr_assert_eq(r->ncols, 1);
+    cr_assert_eq(r->nrows, 3);
+    /* NULLS FIRST puts them first; ties keep scan order */
+    double least = INFINITY;
+    char least_id[64] = "";
+    trow t;
+    int64_t nulls = 0;
+    FOR_ROWS(t)
+    {
+        if (!t.has[C_DUR] && nulls < 3) {
+            const sdb_value *v = sdb_result_at(r, (uint64_t)nulls, 0);
+            cr_assert(v->u.s.len == t.slen[C_TRACE] &&
+                      memcmp(v->u.s.p, t.s[C_TRACE], t.slen[C_TRACE]) == 0);
+        }
+        nulls += !t.has[C_DUR];
+        if (t.has[C_DUR] && t.f[C_DUR] < least) {
+            least = t.f[C_DUR];
+            memcpy(least_id, t.s[C_TRACE], t.slen[C_TRACE]);
+            least_id[t.slen[C_TRACE]] = '\0';
+        }
+    }
+    cr_assert_gt(nulls, 3);
+    sdb_result_destroy(r);
+    o.desc = false;
+    o.nulls_first = false;
+    sp.order = &o;
+    r = run_spec(&sp, NULL);
+    cr_assert_eq(r->nrows, 3);
+    cr_assert(sdb_result_at(r, 0, 0)->u.s.len == strlen(least_id) &&
+              memcmp(sdb_result_at(r, 0, 0)->u.s.p, least_id, strlen(least_id)) == 0);
+    sdb_result_destroy(r);
+}
+
+Test(exec, segment_type_conflicting_with_schema_is_a_schema_error)
+{
+    sdb_type types[NCOLS];
+    sdb_table_snap snap = fx_snap;
+    sdb_result *r;
+    memcpy(types, fx_types, sizeof types);
+    types[C_TOK] = SDB_TYPE_FLOAT64;
+    snap.types = types;
+    sdb_pexpr *e = sdb_pexpr_col(&qm, C_DUR, SDB_TYPE_FLOAT64, &err);
+    sdb_query_spec sp = {.nout = 1, .out = (const sdb_pexpr *const *)&e, .snap = &snap};
+    cr_assert_eq(sdb_exec_run(&qm, &sp, &r, NULL, &err), SDB_ERR_SCHEMA);
+    cr_assert(strstr(err.msg, "column 'tokens' is int64 there, float64 in table spans") != NULL,
+              "%s", err.msg);
+}
