@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The ingest and storage benchmark: end-to-end `spandb import` of generated spans from a plain
-# line-protocol file and from its .zst, with rows/s, CPU time and peak RSS (/usr/bin/time -v),
-# then bytes per span on disk after the import's compaction, beside the size of the line
+# line-protocol file (then `spandb compact`) and from its .zst (`import --compact`), with rows/s,
+# CPU time and peak RSS (/usr/bin/time -v), then bytes per span on disk after compaction, beside the size of the line
 # protocol, its `zstd -3` size, the CSV, and DuckDB's database file after loading the same
 # rows from the CSV (benchmarks/duckdb/load.mjs). Ends with bytes per span per column of the
 # largest segment (`spandb inspect`). Prints one markdown report; --out FILE saves it.
 #
 # usage: benchmarks/ingest.sh [--rows N] [--days D] [--seed S] [--work DIR] [--spandb PATH]
 #                             [--keep] [--out FILE.md]
+# --keep leaves the compacted data directory (WORK/ingest-<rows>) and the DuckDB file.
 # Needs: a release build (build-release/tools/spandb), zstd, GNU time (/usr/bin/time), node
 # with `npm install` done in benchmarks/duckdb (the DuckDB row is skipped without it).
 set -euo pipefail
@@ -44,29 +45,36 @@ tv() { sed -n "s/^[[:space:]]*$2: //p" "$1" | head -1; }
 secs() { awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }' <<<"$1"; }
 
 results=()
-import_one() { # id name file
-  local id=$1 name=$2 file=$3 dir="$work/ingest-$tag" tlog="$work/time-$1.log" wall user sys rss bytes
-  rm -rf "$dir"
-  /usr/bin/time -v -o "$tlog" "$spandb" import --data "$dir" "$file" > "$work/import-$id.out" 2>&1 ||
-    { cat "$work/import-$id.out" >&2; exit 1; }
+# timed DIR ID NAME CMD...: run CMD under GNU time, add a row for it, then the segment bytes
+# of DIR per span
+timed() {
+  local dir=$1 id=$2 name=$3 tlog="$work/time-$2.log" wall user sys rss bytes
+  shift 3
+  /usr/bin/time -v -o "$tlog" "$@" > "$work/run-$id.out" 2>&1 ||
+    { cat "$work/run-$id.out" >&2; exit 1; }
   wall=$(secs "$(tv "$tlog" 'Elapsed (wall clock) time (h:mm:ss or m:ss)')")
   user=$(tv "$tlog" 'User time (seconds)') sys=$(tv "$tlog" 'System time (seconds)')
   rss=$(tv "$tlog" 'Maximum resident set size (kbytes)')
   bytes=$(find "$dir/tables" -name '*.seg' -printf '%s\n' | awk '{ s += $1 } END { print s }')
+  segs=$(find "$dir/tables" -name '*.seg' | wc -l)
   results+=("$(awk -v n="$name" -v r="$rows" -v w="$wall" -v u="$user" -v s="$sys" -v m="$rss" \
-    -v b="$bytes" 'BEGIN {
-      printf "| spandb import, %s | %.1f | %.0f | %.1f | %.0f | %.1f | %.1f |", n, w, r / w, u + s, r / (u + s), m / 1024, b / r }')")
-  seg_dir=$dir
-  echo "spandb import $name: $(tail -1 "$work/import-$id.out")" >&2
+    -v b="$bytes" -v g="$segs" 'BEGIN {
+      printf "| %s | %.1f | %.0f | %.1f | %.0f | %.1f | %d | %.1f |", n, w, r / (w > 0 ? w : 0.01), u + s, r / (u + s > 0 ? u + s : 0.01), m / 1024, g, b / r }')")
+  echo "$name: $(tail -1 "$work/run-$id.out")" >&2
 }
 
-import_one plain "line protocol ($((ilp_bytes / 1000000)) MB)" "$ilp"
-du_plain=$(du -sb "$work/ingest-$tag" | cut -f1)
-import_one zst "line protocol .zst ($((zst_bytes / 1000000)) MB)" "$ilp.zst"
-du_zst=$(du -sb "$work/ingest-$tag" | cut -f1)
-largest=$(ls -S "$seg_dir"/tables/spans/*.seg | head -1)
+dir="$work/ingest-$tag" zdir="$work/ingest-zst-$tag"
+rm -rf "$dir" "$zdir"
+timed "$dir" plain "spandb import, line protocol ($((ilp_bytes / 1000000)) MB)" \
+  "$spandb" import --data "$dir" "$ilp"
+timed "$dir" compact "spandb compact of that directory" "$spandb" compact --data "$dir"
+du_compact=$(du -sb "$dir" | cut -f1)
+timed "$zdir" zst "spandb import --compact, line protocol .zst ($((zst_bytes / 1000000)) MB)" \
+  "$spandb" import --compact --data "$zdir" "$ilp.zst"
+rm -rf "$zdir"
+largest=$(ls -S "$dir"/tables/spans/*.seg | head -1)
 
-duck_row="| DuckDB read_csv into a database file | - | - | - | - | - | - |"
+duck_row="| DuckDB read_csv into a database file | - | - | - | - | - | - | - |"
 duck_bytes=""
 if [ -d "$root/benchmarks/duckdb/node_modules/@duckdb/node-api" ]; then
   [ -s "$csv" ] || "$spandb" "${gen[@]}" --format csv > "$csv"
@@ -81,7 +89,7 @@ if [ -d "$root/benchmarks/duckdb/node_modules/@duckdb/node-api" ]; then
   duck_bytes=$(stat -c %s "$db")
   duck_row=$(awk -v r="$rows" -v w="$wall" -v u="$user" -v s="$sys" -v m="$rss" -v b="$duck_bytes" \
     -v cb="$csv_bytes" 'BEGIN {
-      printf "| DuckDB read_csv (%d MB CSV) into a database file, 2 threads | %.1f | %.0f | %.1f | %.0f | %.1f | %.1f |", cb / 1e6, w, r / w, u + s, r / (u + s), m / 1024, b / r }')
+      printf "| DuckDB read_csv (%d MB CSV) into a database file, 2 threads | %.1f | %.0f | %.1f | %.0f | %.1f | - | %.1f |", cb / 1e6, w, r / w, u + s, r / (u + s), m / 1024, b / r }')
   [ "$keep" = 1 ] || rm -f "$db" "$db.wal"
 fi
 
@@ -89,11 +97,11 @@ report() {
   echo "# Ingest and storage: $rows generated spans"
   echo
   echo "- $started; spandb $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') (release build); $(nproc) x $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); load average $load0 at start, $(cut -d' ' -f1 /proc/loadavg) at end (shared machine)"
-  echo "- data: \`spandb ${gen[*]}\` (line protocol), imported with \`spandb import --data DIR FILE\` (bulk: no WAL, segments compacted at the end: one per day)"
-  echo "- rows/s = rows / wall time, end to end (read, decompress, parse, encode, write, compact); CPU s = user + system of all threads; RSS = peak resident set (GNU time)"
+  echo "- data: \`spandb ${gen[*]}\` (line protocol), imported with \`spandb import --data DIR FILE\` (bulk: no WAL; segments as memtables flush), then \`spandb compact --data DIR\` (one segment per day); the .zst with \`spandb import --compact\` (both in one run)"
+  echo "- rows/s = rows / wall time, end to end (read, decompress, parse, encode, write[, compact]); CPU s = user + system of all threads; RSS = peak resident set (GNU time); segments and bytes/span: the .seg files after the run"
   echo
-  echo "| run | wall s | rows/s | CPU s | rows per CPU s | peak RSS MiB | bytes/span on disk |"
-  echo "|---|---:|---:|---:|---:|---:|---:|"
+  echo "| run | wall s | rows/s | CPU s | rows per CPU s | peak RSS MiB | segments | bytes/span on disk |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${results[@]}"
   echo "$duck_row"
   echo
@@ -102,7 +110,7 @@ report() {
   awk -v r="$rows" -v n="line protocol (plain)" -v b="$ilp_bytes" 'BEGIN { printf "| %s | %.0f | %.1f |\n", n, b, b / r }'
   awk -v r="$rows" -v n="line protocol, zstd -3" -v b="$zst_bytes" 'BEGIN { printf "| %s | %.0f | %.1f |\n", n, b, b / r }'
   [ -n "${csv_bytes:-}" ] && awk -v r="$rows" -v n="CSV (plain)" -v b="$csv_bytes" 'BEGIN { printf "| %s | %.0f | %.1f |\n", n, b, b / r }'
-  awk -v r="$rows" -v n="spandb data directory (du, after import from .zst)" -v b="$du_zst" 'BEGIN { printf "| %s | %.0f | %.1f |\n", n, b, b / r }'
+  awk -v r="$rows" -v n="spandb data directory after compaction (du -sb)" -v b="$du_compact" 'BEGIN { printf "| %s | %.0f | %.1f |\n", n, b, b / r }'
   [ -n "$duck_bytes" ] && awk -v r="$rows" -v n="DuckDB database file" -v b="$duck_bytes" 'BEGIN { printf "| %s | %.0f | %.1f |\n", n, b, b / r }'
   echo
   echo "Bytes per span per column, largest segment ($(basename "$largest"), \`spandb inspect\`):"
@@ -122,4 +130,4 @@ report() {
       printf "| %s | %s | %s | %s | %s | %.0f | %.2f | %s |\n", $1, $2, enc, codecs, $5, $(i + 1), $(i + 1) / rows, $(i + 2) }'
 }
 if [ -n "$out" ]; then report | tee "$out"; else report; fi
-[ "$keep" = 1 ] || rm -rf "$work/ingest-$tag"
+[ "$keep" = 1 ] || rm -rf "$dir"
