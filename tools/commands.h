@@ -19,5 +19,6 @@ int sdb_cmd_gen(int argc, char **argv);
 int sdb_cmd_import(int argc, char **argv);
 int sdb_cmd_compact(int argc, char **argv);
 int sdb_cmd_query(int argc, char **argv);
+int sdb_cmd_bench(int argc, char **argv);
 
 #endif
