@@ -1,12 +1,14 @@
-/* spandb query: run one SQL statement on a data directory (embedded, no server) and print
- * the result as a table, CSV, TSV, JSON or JSON lines. The directory is opened read-only
- * unless the statement changes the catalog, so queries run beside a live server. */
+/* spandb query: run one SQL statement on a data directory (embedded, no server) or on a
+ * server (--connect, engine/client.h) and print the result as a table, CSV, TSV, JSON or
+ * JSON lines. The directory is opened read-only unless the statement changes the catalog,
+ * so queries run beside a live server. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/client.h"
 #include "engine/db.h"
 #include "engine/result_fmt.h"
 #include "engine/run.h"
@@ -14,9 +16,12 @@
 
 static void query_usage(FILE *f)
 {
-    fprintf(f, "usage: spandb query [--data DIR] [--format table|csv|tsv|json|jsonl]\n"
+    fprintf(f, "usage: spandb query [--data DIR | --connect HOST:PORT [--token T]]\n"
+               "                    [--format table|csv|tsv|json|jsonl]\n"
                "                    [--threads N] [--query-memory BYTES] \"SQL\"\n\n"
-               "Run one statement on DIR (default ./spandb-data). BYTES takes K, M or G.\n");
+               "Run one statement on DIR (default ./spandb-data), or on a server with\n"
+               "--connect (the TCP line protocol; the token may come from SPANDB_TOKEN).\n"
+               "BYTES takes K, M or G.\n");
 }
 
 /* "512M", "2G", "1000000" */
@@ -44,7 +49,9 @@ static int parse_bytes(const char *s, size_t *out)
 
 int sdb_cmd_query(int argc, char **argv)
 {
-    const char *data = "./spandb-data", *sql = NULL;
+    const char *data = "./spandb-data", *sql = NULL, *addr = NULL;
+    const char *token = getenv("SPANDB_TOKEN");
+    sdb_client *cl = NULL;
     sdb_fmt fmt = SDB_FMT_TABLE;
     sdb_run_opts ro;
     sdb_db_opts o;
@@ -61,6 +68,10 @@ int sdb_cmd_query(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--data") == 0 && i + 1 < argc) {
             data = argv[++i];
+        } else if (strcmp(a, "--connect") == 0 && i + 1 < argc) {
+            addr = argv[++i];
+        } else if (strcmp(a, "--token") == 0 && i + 1 < argc) {
+            token = argv[++i];
         } else if (strcmp(a, "--format") == 0 && i + 1 < argc) {
             if (!sdb_fmt_parse(argv[++i], &fmt)) {
                 fprintf(stderr, "spandb query: unknown format '%s'\n", argv[i]);
@@ -89,13 +100,22 @@ int sdb_cmd_query(int argc, char **argv)
         query_usage(stderr);
         return 2;
     }
-    sdb_db_opts_default(&o);
-    o.read_only = !sdb_run_sql_writes(sql, strlen(sql));
-    if (sdb_db_open(data, &o, &db, NULL, &err) != SDB_OK) {
-        fprintf(stderr, "spandb query: %s\n", err.msg);
-        return 1;
+    if (addr != NULL) {
+        db = NULL;
+        if (sdb_client_connect(addr, token, 0, &cl, &err) != SDB_OK) {
+            fprintf(stderr, "spandb query: %s\n", err.msg);
+            return 1;
+        }
+    } else {
+        sdb_db_opts_default(&o);
+        o.read_only = !sdb_run_sql_writes(sql, strlen(sql));
+        if (sdb_db_open(data, &o, &db, NULL, &err) != SDB_OK) {
+            fprintf(stderr, "spandb query: %s\n", err.msg);
+            return 1;
+        }
     }
-    if (sdb_run_sql(db, sql, strlen(sql), &ro, &res, &err) != SDB_OK) {
+    if ((cl != NULL ? sdb_client_query(cl, sql, &res, NULL, &err)
+                    : sdb_run_sql(db, sql, strlen(sql), &ro, &res, &err)) != SDB_OK) {
         fprintf(stderr, "spandb query: %s\n", err.msg);
         rc = 1;
     } else if (res.rows == NULL) {
@@ -112,7 +132,8 @@ int sdb_cmd_query(int argc, char **argv)
     }
     sdb_run_result_free(&res);
     sdb_buf_free(&out);
-    if (sdb_db_close(db, &err) != SDB_OK) {
+    sdb_client_close(cl);
+    if (db != NULL && sdb_db_close(db, &err) != SDB_OK) {
         fprintf(stderr, "spandb query: %s\n", err.msg);
         rc = 1;
     }
