@@ -103,6 +103,23 @@ sdb_import_format sdb_import_detect(const char *name, const void *head, size_t l
     while (i < len && isspace((unsigned char)h[i]))
         i++;
     if (i < len && (h[i] == '{' || h[i] == '[')) {
+        /* the first key of the first object says most */
+        size_t k = i;
+        while (k < len && (h[k] == '{' || h[k] == '[' || isspace((unsigned char)h[k])))
+            k++;
+        if (k < len && h[k] == '"') {
+            static const struct {
+                const char *key;
+                sdb_import_format f;
+            } first[] = {{"\"resourceSpans\"", SDB_IMPORT_OTLP_JSON},
+                         {"\"trace\"", SDB_IMPORT_LANGFUSE},
+                         {"\"post\"", SDB_IMPORT_LANGSMITH},
+                         {"\"patch\"", SDB_IMPORT_LANGSMITH}};
+            for (size_t j = 0; j < sizeof first / sizeof first[0]; j++)
+                if (len - k >= strlen(first[j].key) &&
+                    memcmp(h + k, first[j].key, strlen(first[j].key)) == 0)
+                    return first[j].f;
+        }
         if (has_text(h, len, "\"resourceSpans\""))
             return SDB_IMPORT_OTLP_JSON;
         if (has_text(h, len, "\"observations\"") || has_text(h, len, "\"parentObservationId\"") ||
@@ -195,27 +212,32 @@ bool sdb_import_hexid(char *s, size_t len)
     return len > 0;
 }
 
+/* Epoch milliseconds in n (integral or not) to ns, exactly for integers. */
+static bool epoch_ms(const sdb_jnode *n, int64_t *ns)
+{
+    int64_t ms;
+    double d;
+    if (sdb_jint(n, &ms)) {
+        if (ms <= -9200000000000LL || ms >= 9200000000000LL)
+            return false;
+        *ns = ms * 1000000;
+        return true;
+    }
+    if (!sdb_jnum(n, &d) || !(d > -9.2e12 && d < 9.2e12))
+        return false;
+    ms = (int64_t)d;
+    *ns = ms * 1000000 + (int64_t)((d - (double)ms) * 1e6);
+    return true;
+}
+
 bool sdb_import_time(const sdb_jnode *n, int64_t *ns)
 {
     if (n == NULL)
         return false;
-    if (n->type == SDB_J_STR) {
-        double ms;
-        if (sdb_time_parse(n->s, n->len, ns, NULL) == SDB_OK)
-            return true;
-        if (sdb_jnum(n, &ms) && ms > -9.2e12 && ms < 9.2e12) {
-            *ns = (int64_t)(ms * 1e6);
-            return true;
-        }
-        return false;
-    }
-    if (n->type == SDB_J_NUM) {
-        double ms;
-        if (!sdb_jnum(n, &ms) || !(ms > -9.2e12 && ms < 9.2e12))
-            return false;
-        *ns = (int64_t)(ms * 1e6);
+    if (n->type == SDB_J_STR && sdb_time_parse(n->s, n->len, ns, NULL) == SDB_OK)
         return true;
-    }
+    if (n->type == SDB_J_STR || n->type == SDB_J_NUM)
+        return epoch_ms(n, ns);
     return false;
 }
 

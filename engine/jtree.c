@@ -47,6 +47,8 @@ struct sdb_jtree {
     bool skip_line;     /* drop the rest of the current line (after an error in it) */
     int line_depth;     /* depth when the current line began */
     bool dead;          /* a syntax error inside a document ended the stream */
+    bool fed;           /* the current yajl handle got bytes other than white space */
+    int mode;           /* 0 unknown, 1 JSON Lines (a value ends on its line), 2 documents */
     uint64_t errors;    /* malformed-input reports */
     sdb_rc rc;          /* a callback's failure */
     sdb_err *err;       /* where it goes */
@@ -123,7 +125,11 @@ static char *jstrdup(sdb_jtree *t, const unsigned char *s, size_t n)
 /* A finished top-level value. */
 static int value_done(sdb_jtree *t, sdb_jnode *root)
 {
-    sdb_rc rc = t->o.on_value(t->o.ctx, t, root, t->err);
+    sdb_rc rc;
+    /* the first value says whether this is JSON Lines: it starts and ends on one line */
+    if (t->mode == 0)
+        t->mode = root->line == t->line ? 1 : 2;
+    rc = t->o.on_value(t->o.ctx, t, root, t->err);
     reset_all(t);
     if (rc != SDB_OK) {
         t->rc = rc;
@@ -274,6 +280,7 @@ static sdb_rc new_handle(sdb_jtree *t, sdb_err *err)
     if ((t->h = yajl_alloc(&callbacks, NULL, t)) == NULL)
         return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for the JSON parser");
     yajl_config(t->h, yajl_allow_multiple_values, 1);
+    t->fed = false;
     return SDB_OK;
 }
 
@@ -367,9 +374,23 @@ sdb_rc sdb_jtree_feed(sdb_jtree *t, const void *data, size_t len, sdb_err *err)
             t->line_start = false;
         }
         if (!t->skip_line) {
-            yajl_status st = yajl_parse(t->h, p, (size_t)(stop - p));
+            yajl_status st;
+            if (!t->fed)
+                for (const unsigned char *q = p; q < stop && !t->fed; q++)
+                    t->fed = !(*q == ' ' || *q == '\n' || *q == '\r' || *q == '\t');
+            st = yajl_parse(t->h, p, (size_t)(stop - p));
             if (st != yajl_status_ok)
                 SDB_TRY(parse_failed(t, st, err));
+        }
+        if (nl != NULL && t->mode == 1 && t->depth > 0 && !t->dead) {
+            /* JSON Lines: a record cut short; the next line is a new record */
+            char reason[160];
+            snprintf(reason, sizeof reason, "record does not end on its line (truncated JSON)");
+            t->errors++;
+            if (t->o.on_error != NULL)
+                t->o.on_error(t->o.ctx, t->line, reason);
+            reset_all(t);
+            SDB_TRY(new_handle(t, err));
         }
         if (nl != NULL) {
             t->line++;
@@ -398,6 +419,8 @@ sdb_rc sdb_jtree_finish(sdb_jtree *t, sdb_err *err)
         reset_all(t);
         return SDB_OK;
     }
+    if (!t->fed)
+        return SDB_OK;
     st = yajl_complete_parse(t->h);
     if (st != yajl_status_ok)
         return parse_failed(t, st, err);

@@ -3,7 +3,7 @@
 # test.sh; safe to run again. Usage: tools/deps.sh [demo|test]
 set -euo pipefail
 what=${1:-demo}
-pkgs=(gcc pkg-config meson ninja-build libzstd-dev liblz4-dev libxxhash-dev zstd lz4)
+pkgs=(gcc pkg-config meson ninja-build libzstd-dev liblz4-dev libxxhash-dev libyajl-dev python3 zstd lz4)
 if [ "$what" = test ]; then
   pkgs+=(libcriterion-dev clang libclang-rt-14-dev sqlite3)
 fi
