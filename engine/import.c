@@ -315,6 +315,12 @@ static sdb_rc write_batch(sdb_import *im, const char *table, sdb_batch *b, uint6
     sdb_rc rc;
     if (b->nrows == 0)
         return SDB_OK;
+    if (im->db == NULL) {
+        /* no database: rows are counted and dropped (fuzzing, parse benchmarks) */
+        *count += b->nrows;
+        sdb_batch_clear(b);
+        return SDB_OK;
+    }
     if ((rc = sdb_db_write(im->db, table, b, err)) != SDB_OK) {
         sdb_err_prefix(err, "table %s: ", table);
         return rc;
@@ -374,11 +380,13 @@ static sdb_rc extra_col(sdb_import *im, const sdb_iextra *e, int *col, sdb_err *
     *col = -1;
     if (im->extra_cols >= EXTRA_COLS_MAX)
         return SDB_OK;
-    sdb_db_lock(im->db);
-    t = sdb_catalog_find(sdb_db_catalog(im->db), im->table, strlen(im->table));
-    if (t != NULL && (c = sdb_table_find_col(t, name, n)) >= 0)
-        type = t->col_types[c];
-    sdb_db_unlock(im->db);
+    if (im->db != NULL) {
+        sdb_db_lock(im->db);
+        t = sdb_catalog_find(sdb_db_catalog(im->db), im->table, strlen(im->table));
+        if (t != NULL && (c = sdb_table_find_col(t, name, n)) >= 0)
+            type = t->col_types[c];
+        sdb_db_unlock(im->db);
+    }
     SDB_TRY(sdb_batch_add(&im->spans, name, n, type, col, err));
     im->extra_cols++;
     return SDB_OK;
@@ -567,7 +575,7 @@ sdb_rc sdb_import_create(sdb_db *db, const sdb_import_opts *o, sdb_import **out,
     sdb_batch_init(&im->spans);
     sdb_batch_init(&im->scores);
     if ((rc = sdb_spans_batch_prepare(&im->spans, im->idx, err)) != SDB_OK ||
-        (im->o.dedup && (rc = load_ids(im, err)) != SDB_OK)) {
+        (im->o.dedup && db != NULL && (rc = load_ids(im, err)) != SDB_OK)) {
         sdb_import_destroy(im);
         return rc;
     }

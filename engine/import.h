@@ -63,7 +63,8 @@ typedef struct sdb_import_stats {
 
 typedef struct sdb_import sdb_import;
 
-/* With dedup on, reads the span_ids table `spans` already holds. */
+/* With dedup on, reads the span_ids table `spans` already holds. db may be NULL: rows are
+ * then parsed, mapped, counted and dropped (fuzzing, parser benchmarks). */
 sdb_rc sdb_import_create(sdb_db *db, const sdb_import_opts *o, sdb_import **out, sdb_err *err);
 /* Rows not yet written are dropped. */
 void sdb_import_destroy(sdb_import *im);
