@@ -454,7 +454,7 @@ sdb_jnode *sdb_jobj_get(const sdb_jnode *o, const char *key)
         return NULL;
     kl = strlen(key);
     for (sdb_jnode *c = o->first; c != NULL; c = c->next)
-        if (c->keylen == kl && memcmp(c->key, key, kl) == 0)
+        if (c->keylen == kl && c->key[0] == key[0] && memcmp(c->key, key, kl) == 0)
             return c;
     return NULL;
 }
@@ -475,6 +475,22 @@ bool sdb_jint(const sdb_jnode *n, int64_t *v)
     if (n == NULL || (n->type != SDB_J_NUM && n->type != SDB_J_STR) || n->len == 0 ||
         n->len > 24)
         return false;
+    if (n->len <= 20) {
+        /* the common case: an optional sign and up to 19 digits, which fit in a uint64 */
+        const char *p = n->s, *end = n->s + n->len;
+        bool neg = *p == '-';
+        uint64_t acc = 0;
+        if (neg || *p == '+')
+            p++;
+        if (p < end && end - p <= 19) {
+            while (p < end && *p >= '0' && *p <= '9')
+                acc = acc * 10 + (uint64_t)(*p++ - '0');
+            if (p == end && acc <= (uint64_t)INT64_MAX + (neg ? 1u : 0u)) {
+                *v = neg ? (int64_t)(0 - acc) : (int64_t)acc;
+                return true;
+            }
+        }
+    }
     errno = 0;
     x = strtoll(n->s, &e, 10);
     if (errno == 0 && e == n->s + n->len) {
