@@ -128,15 +128,13 @@ sdb_import_format sdb_import_detect(const char *name, const void *head, size_t l
         if (has_text(h, len, "\"post\"") || has_text(h, len, "\"patch\"") ||
             has_text(h, len, "\"run_type\"") || has_text(h, len, "\"dotted_order\""))
             return SDB_IMPORT_LANGSMITH;
-        if (has_text(h, len, "\"span_kind\"") || has_text(h, len, "\"context.span_id\""))
+        if (has_text(h, len, "\"span_kind\"") || has_text(h, len, "\"context.span_id\"") ||
+            has_text(h, len, "\"annotation_name\""))
             return SDB_IMPORT_PHOENIX;
         return SDB_IMPORT_OTLP_JSON;
     }
-    if (ends_with(name, n, ".csv") || ends_with(name, n, ".tsv")) {
-        if (has_text(h, len, "context.span_id"))
-            return SDB_IMPORT_PHOENIX;
-        return SDB_IMPORT_CSV;
-    }
+    if (ends_with(name, n, ".csv") || ends_with(name, n, ".tsv"))
+        return SDB_IMPORT_CSV; /* Phoenix and Langfuse CSV exports too: not implemented yet */
     return SDB_IMPORT_ILP;
 }
 
@@ -616,6 +614,9 @@ sdb_rc sdb_import_begin(sdb_import *im, sdb_import_format f, sdb_err *err)
         break;
     case SDB_IMPORT_LANGSMITH:
         jo.on_value = sdb_import_langsmith_value;
+        break;
+    case SDB_IMPORT_PHOENIX:
+        jo.on_value = sdb_import_phoenix_value;
         break;
     default:
         return SDB_FAIL(err, SDB_ERR_MISUSE, "import format %s is not supported yet",

@@ -86,11 +86,16 @@ sdb_rc sdb_import_subparse(const char *s, size_t len, sdb_jtree_value_fn fn, voi
 /* Append n as compact JSON to out (NUL-terminated after). */
 sdb_rc sdb_import_json_text(const sdb_jnode *n, sdb_buf *out, sdb_err *err);
 
+/* Map a flat attribute object (key -> JSON scalar; only members whose key starts with
+ * prefix, which is stripped) onto r with the OTLP attribute rules: Phoenix span JSON. */
+void sdb_import_flat_attrs(sdb_irec *r, const sdb_jnode *obj, const char *prefix);
+
 /* Formats: a jtree on_value (and for streaming, on_close) each; ctx is the sdb_import. */
 sdb_rc sdb_import_otlp_value(void *ctx, sdb_jtree *t, sdb_jnode *root, sdb_err *err);
 sdb_rc sdb_import_otlp_close(void *ctx, sdb_jtree *t, sdb_jnode *node, int depth, bool *drop,
                              sdb_err *err);
 sdb_rc sdb_import_langfuse_value(void *ctx, sdb_jtree *t, sdb_jnode *root, sdb_err *err);
+sdb_rc sdb_import_phoenix_value(void *ctx, sdb_jtree *t, sdb_jnode *root, sdb_err *err);
 sdb_rc sdb_import_langsmith_value(void *ctx, sdb_jtree *t, sdb_jnode *root, sdb_err *err);
 
 #endif

@@ -84,7 +84,7 @@ static bool span_bad(span_ctx *c, const char *fmt, ...)
 static bool decode(span_ctx *c, const char *key, const sdb_jnode *v, av *out)
 {
     const sdb_jnode *x;
-    out->kind = AV_NONE;
+    memset(out, 0, sizeof *out);
     if (v == NULL || v->type == SDB_J_NULL)
         return true;
     if (v->type != SDB_J_OBJ)
@@ -174,6 +174,8 @@ static bool indexed_key(const char *k, size_t n)
     return false;
 }
 
+static void put_attr(span_ctx *c, const char *key, size_t keylen, const av *a);
+
 /* Walk an attributes array: known keys into c->k, other scalars into extras when keep. */
 static bool attributes(span_ctx *c, const sdb_jnode *arr, bool keep)
 {
@@ -184,33 +186,67 @@ static bool attributes(span_ctx *c, const sdb_jnode *arr, bool keep)
     for (const sdb_jnode *kv = arr->first; kv != NULL; kv = kv->next) {
         const sdb_jnode *kn = sdb_jobj_get(kv, "key");
         av a;
-        int id;
         if (kn == NULL || kn->type != SDB_J_STR)
             return span_bad(c, "an attribute has no string key");
         if (!decode(c, kn->s, sdb_jobj_get(kv, "value"), &a))
             return false;
-        if ((id = key_find(kn->s)) >= 0) {
-            if (c->k[id].kind == AV_NONE)
-                c->k[id] = a;
-            continue;
-        }
-        if (!keep || a.kind == AV_NONE || a.kind == AV_COMPOSITE || indexed_key(kn->s, kn->len))
-            continue;
-        {
-            static const sdb_ival_kind kinds[] = {
-                [AV_STR] = SDB_IV_STR, [AV_INT] = SDB_IV_INT, [AV_F64] = SDB_IV_F64,
-                [AV_BOOL] = SDB_IV_BOOL};
-            sdb_iextra *e = sdb_irec_extra(c->r, kn->s, kn->len, kinds[a.kind]);
-            if (e != NULL) {
-                e->s = a.s;
-                e->len = a.len;
-                e->i = a.i;
-                e->f = a.f;
-                e->b = a.b;
-            }
-        }
+        if (keep || key_find(kn->s) >= 0)
+            put_attr(c, kn->s, kn->len, &a);
     }
     return true;
+}
+
+/* A JSON scalar as an attribute value (Phoenix flat attribute maps). */
+static void json_av(const sdb_jnode *v, av *out)
+{
+    memset(out, 0, sizeof *out);
+    switch (v->type) {
+    case SDB_J_STR:
+        out->kind = AV_STR;
+        out->s = v->s;
+        out->len = v->len;
+        break;
+    case SDB_J_NUM:
+        if (sdb_jint(v, &out->i) && strpbrk(v->s, ".eE") == NULL)
+            out->kind = AV_INT;
+        else if (sdb_jnum(v, &out->f))
+            out->kind = AV_F64;
+        break;
+    case SDB_J_BOOL:
+        out->kind = AV_BOOL;
+        out->b = v->b;
+        break;
+    case SDB_J_ARR:
+    case SDB_J_OBJ:
+        out->kind = AV_COMPOSITE;
+        break;
+    case SDB_J_NULL:
+        break;
+    }
+}
+
+/* One attribute (key, value) into c: a known key, or an extra when scalar. */
+static void put_attr(span_ctx *c, const char *key, size_t keylen, const av *a)
+{
+    int id = key_find(key);
+    static const sdb_ival_kind kinds[] = {
+        [AV_STR] = SDB_IV_STR, [AV_INT] = SDB_IV_INT, [AV_F64] = SDB_IV_F64,
+        [AV_BOOL] = SDB_IV_BOOL};
+    sdb_iextra *e;
+    if (id >= 0) {
+        if (c->k[id].kind == AV_NONE)
+            c->k[id] = *a;
+        return;
+    }
+    if (a->kind == AV_NONE || a->kind == AV_COMPOSITE || indexed_key(key, keylen))
+        return;
+    if ((e = sdb_irec_extra(c->r, key, keylen, kinds[a->kind])) != NULL) {
+        e->s = a->s;
+        e->len = a->len;
+        e->i = a->i;
+        e->f = a->f;
+        e->b = a->b;
+    }
 }
 
 /* A decimal-string or number of nanoseconds. */
@@ -316,6 +352,75 @@ static sdb_rc eval_event(span_ctx *c, const sdb_jnode *ev, int64_t at, sdb_err *
     return SDB_OK;
 }
 
+/* The canonical columns from the known attributes collected in c (and the OTel kind). */
+static void apply_known(span_ctx *c, int64_t kind)
+{
+    sdb_irec *r = c->r;
+    {
+        static const key_id model[] = {K_RESP_MODEL, K_REQ_MODEL, K_LLM_RESP_MODEL, K_LLM_MODEL,
+                                       K_LLM_REQ_MODEL, K_EMB_MODEL, K_RERANK_MODEL, K_AI_MODEL};
+        static const key_id provider[] = {K_PROVIDER, K_SYSTEM, K_LLM_PROVIDER, K_LLM_SYSTEM,
+                                          K_AI_PROVIDER};
+        static const key_id in[] = {K_IN, K_PROMPT_TOK, K_LLM_IN};
+        static const key_id out[] = {K_OUT, K_COMPLETION, K_LLM_OUT};
+        static const key_id session[] = {K_CONV, K_SESSION};
+        static const key_id user[] = {K_USER, K_ENDUSER};
+        static const key_id prompt[] = {K_PROMPT, K_PROMPT_ID};
+        static const key_id pver[] = {K_PROMPT_VER};
+        static const key_id etype[] = {K_ERROR_TYPE};
+        static const key_id retries[] = {K_RETRIES};
+        double cost;
+        pick_str(c, SDB_SPANS_MODEL, model, sizeof model / sizeof model[0]);
+        pick_str(c, SDB_SPANS_PROVIDER, provider, sizeof provider / sizeof provider[0]);
+        pick_int(c, SDB_SPANS_INPUT_TOKENS, in, sizeof in / sizeof in[0]);
+        pick_int(c, SDB_SPANS_OUTPUT_TOKENS, out, sizeof out / sizeof out[0]);
+        pick_str(c, SDB_SPANS_SESSION_ID, session, sizeof session / sizeof session[0]);
+        pick_str(c, SDB_SPANS_USER_ID, user, sizeof user / sizeof user[0]);
+        pick_str(c, SDB_SPANS_PROMPT_NAME, prompt, sizeof prompt / sizeof prompt[0]);
+        pick_str(c, SDB_SPANS_ERROR_TYPE, etype, 1);
+        pick_int(c, SDB_SPANS_RETRIES, retries, 1);
+        if (c->k[K_PROMPT_VER].kind == AV_INT) {
+            int m = snprintf(r->scratch, sizeof r->scratch, "%lld", (long long)c->k[K_PROMPT_VER].i);
+            sdb_irec_str(r, SDB_SPANS_PROMPT_VERSION, r->scratch, (size_t)m);
+            r->scratch_used = (size_t)m + 1;
+        } else {
+            pick_str(c, SDB_SPANS_PROMPT_VERSION, pver, 1);
+        }
+        if (av_f64(&c->k[K_COST], &cost) || av_f64(&c->k[K_LLM_COST], &cost))
+            sdb_irec_f64(r, SDB_SPANS_COST_USD, cost);
+        if (c->k[K_ADDR].kind == AV_STR) {
+            int64_t port;
+            size_t room = sizeof r->scratch - r->scratch_used;
+            if (av_int(&c->k[K_PORT], &port) && c->k[K_ADDR].len + 24 < room) {
+                char *p = r->scratch + r->scratch_used;
+                int m = snprintf(p, room, "%s:%lld", c->k[K_ADDR].s, (long long)port);
+                sdb_irec_str(r, SDB_SPANS_ENDPOINT, p, (size_t)m);
+            } else {
+                sdb_irec_str(r, SDB_SPANS_ENDPOINT, c->k[K_ADDR].s, c->k[K_ADDR].len);
+            }
+        }
+        if (c->k[K_TTFC].kind != AV_NONE && av_f64(&c->k[K_TTFC], &cost))
+            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, cost * 1000.0);
+        else if (c->k[K_AI_TTFT].kind != AV_NONE && av_f64(&c->k[K_AI_TTFT], &cost))
+            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, cost);
+    }
+    /* span kind: OpenInference, else the GenAI operation, else an LLM call by its tokens,
+     * else the OTel kind */
+    if (c->k[K_OI_KIND].kind == AV_STR) {
+        lower(c->k[K_OI_KIND].s, c->k[K_OI_KIND].len);
+        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, c->k[K_OI_KIND].s, c->k[K_OI_KIND].len);
+    } else if (c->k[K_OP].kind == AV_STR) {
+        const char *k = op_kind(c->k[K_OP].s);
+        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, k, strlen(k));
+    } else if (sdb_irec_has(r, SDB_SPANS_INPUT_TOKENS) || sdb_irec_has(r, SDB_SPANS_OUTPUT_TOKENS)) {
+        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, "llm", 3);
+    } else if (kind > 0 && kind <= 5) {
+        static const char *const kn[] = {"", "internal", "server", "client", "producer",
+                                         "consumer"};
+        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, kn[kind], strlen(kn[kind]));
+    }
+}
+
 static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_err *err)
 {
     sdb_irec rec;
@@ -397,69 +502,7 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
     }
     if (!attributes(&c, sdb_jobj_get(sp, "attributes"), true))
         return SDB_OK;
-    {
-        static const key_id model[] = {K_RESP_MODEL, K_REQ_MODEL, K_LLM_RESP_MODEL, K_LLM_MODEL,
-                                       K_LLM_REQ_MODEL, K_EMB_MODEL, K_RERANK_MODEL, K_AI_MODEL};
-        static const key_id provider[] = {K_PROVIDER, K_SYSTEM, K_LLM_PROVIDER, K_LLM_SYSTEM,
-                                          K_AI_PROVIDER};
-        static const key_id in[] = {K_IN, K_PROMPT_TOK, K_LLM_IN};
-        static const key_id out[] = {K_OUT, K_COMPLETION, K_LLM_OUT};
-        static const key_id session[] = {K_CONV, K_SESSION};
-        static const key_id user[] = {K_USER, K_ENDUSER};
-        static const key_id prompt[] = {K_PROMPT, K_PROMPT_ID};
-        static const key_id pver[] = {K_PROMPT_VER};
-        static const key_id etype[] = {K_ERROR_TYPE};
-        static const key_id retries[] = {K_RETRIES};
-        double cost;
-        pick_str(&c, SDB_SPANS_MODEL, model, sizeof model / sizeof model[0]);
-        pick_str(&c, SDB_SPANS_PROVIDER, provider, sizeof provider / sizeof provider[0]);
-        pick_int(&c, SDB_SPANS_INPUT_TOKENS, in, sizeof in / sizeof in[0]);
-        pick_int(&c, SDB_SPANS_OUTPUT_TOKENS, out, sizeof out / sizeof out[0]);
-        pick_str(&c, SDB_SPANS_SESSION_ID, session, sizeof session / sizeof session[0]);
-        pick_str(&c, SDB_SPANS_USER_ID, user, sizeof user / sizeof user[0]);
-        pick_str(&c, SDB_SPANS_PROMPT_NAME, prompt, sizeof prompt / sizeof prompt[0]);
-        pick_str(&c, SDB_SPANS_ERROR_TYPE, etype, 1);
-        pick_int(&c, SDB_SPANS_RETRIES, retries, 1);
-        if (c.k[K_PROMPT_VER].kind == AV_INT) {
-            int m = snprintf(r->scratch, sizeof r->scratch, "%lld", (long long)c.k[K_PROMPT_VER].i);
-            sdb_irec_str(r, SDB_SPANS_PROMPT_VERSION, r->scratch, (size_t)m);
-            r->scratch_used = (size_t)m + 1;
-        } else {
-            pick_str(&c, SDB_SPANS_PROMPT_VERSION, pver, 1);
-        }
-        if (av_f64(&c.k[K_COST], &cost) || av_f64(&c.k[K_LLM_COST], &cost))
-            sdb_irec_f64(r, SDB_SPANS_COST_USD, cost);
-        if (c.k[K_ADDR].kind == AV_STR) {
-            int64_t port;
-            size_t room = sizeof r->scratch - r->scratch_used;
-            if (av_int(&c.k[K_PORT], &port) && c.k[K_ADDR].len + 24 < room) {
-                char *p = r->scratch + r->scratch_used;
-                int m = snprintf(p, room, "%s:%lld", c.k[K_ADDR].s, (long long)port);
-                sdb_irec_str(r, SDB_SPANS_ENDPOINT, p, (size_t)m);
-            } else {
-                sdb_irec_str(r, SDB_SPANS_ENDPOINT, c.k[K_ADDR].s, c.k[K_ADDR].len);
-            }
-        }
-        if (c.k[K_TTFC].kind != AV_NONE && av_f64(&c.k[K_TTFC], &cost))
-            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, cost * 1000.0);
-        else if (c.k[K_AI_TTFT].kind != AV_NONE && av_f64(&c.k[K_AI_TTFT], &cost))
-            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, cost);
-    }
-    /* span kind: OpenInference, else the GenAI operation, else an LLM call by its tokens,
-     * else the OTel kind */
-    if (c.k[K_OI_KIND].kind == AV_STR) {
-        lower(c.k[K_OI_KIND].s, c.k[K_OI_KIND].len);
-        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, c.k[K_OI_KIND].s, c.k[K_OI_KIND].len);
-    } else if (c.k[K_OP].kind == AV_STR) {
-        const char *k = op_kind(c.k[K_OP].s);
-        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, k, strlen(k));
-    } else if (sdb_irec_has(r, SDB_SPANS_INPUT_TOKENS) || sdb_irec_has(r, SDB_SPANS_OUTPUT_TOKENS)) {
-        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, "llm", 3);
-    } else if (kind > 0 && kind <= 5) {
-        static const char *const kn[] = {"", "internal", "server", "client", "producer",
-                                         "consumer"};
-        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, kn[kind], strlen(kn[kind]));
-    }
+    apply_known(&c, kind);
     /* status */
     status = sdb_jobj_get(sp, "status");
     {
@@ -563,4 +606,20 @@ sdb_rc sdb_import_otlp_close(void *ctx, sdb_jtree *t, sdb_jnode *node, int depth
         return SDB_OK; /* the resource comes later: map at the end of the document */
     *drop = true;
     return map_span(ctx, sdb_jobj_get(rs, "resource"), node, err);
+}
+
+void sdb_import_flat_attrs(sdb_irec *r, const sdb_jnode *obj, const char *prefix)
+{
+    span_ctx c;
+    size_t pl = strlen(prefix);
+    memset(&c, 0, sizeof c);
+    c.r = r;
+    for (const sdb_jnode *m = obj ? obj->first : NULL; m != NULL; m = m->next) {
+        av a;
+        if (obj->type != SDB_J_OBJ || m->keylen <= pl || memcmp(m->key, prefix, pl) != 0)
+            continue;
+        json_av(m, &a);
+        put_attr(&c, m->key + pl, m->keylen - pl, &a);
+    }
+    apply_known(&c, 0);
 }

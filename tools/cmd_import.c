@@ -92,7 +92,7 @@ static void import_usage(FILE *f)
             "DIR. Spans go to table spans, evaluation scores to table scores.\n\n"
             "  --data DIR       data directory (default ./spandb-data)\n"
             "  --format F       auto (by name and content), ilp, otlp-json, langfuse,\n"
-            "                   langsmith (phoenix and csv are not implemented yet)\n"
+            "                   langsmith, phoenix (JSON; csv is not implemented yet)\n"
             "  --table T        line protocol: every row to table T; traces: the span table\n"
             "  --prices FILE    model price table (Langfuse format) for spans without a\n"
             "                   cost; 'none' computes no cost (default: the built-in table)\n"
@@ -314,12 +314,12 @@ int sdb_cmd_import(int argc, char **argv)
     }
     if (!sdb_import_format_parse(format, &fmt)) {
         fprintf(stderr,
-                "spandb import: unknown format '%s' (auto, ilp, otlp-json, langfuse, langsmith)\n",
+                "spandb import: unknown format '%s' (auto, ilp, otlp-json, langfuse, langsmith, phoenix)\n",
                 format);
         free(files);
         return 2;
     }
-    if (fmt == SDB_IMPORT_PHOENIX || fmt == SDB_IMPORT_CSV) {
+    if (fmt == SDB_IMPORT_CSV) {
         fprintf(stderr, "spandb import: format '%s' is not implemented yet\n", format);
         free(files);
         return 2;
@@ -367,7 +367,7 @@ int sdb_cmd_import(int argc, char **argv)
         }
         if (ff == SDB_IMPORT_AUTO)
             ff = sdb_import_detect(files[f], buf, got);
-        if (ff == SDB_IMPORT_PHOENIX || ff == SDB_IMPORT_CSV) {
+        if (ff == SDB_IMPORT_CSV) {
             fprintf(stderr, "spandb import: %s: looks like %s, which is not implemented yet\n",
                     st.file, sdb_import_format_name(ff));
             sdb_input_close(in);
