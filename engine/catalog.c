@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "storage/common/buf.h"
+#include "storage/common/cursor.h"
 #include "storage/common/endian.h"
 #include "storage/common/hash.h"
 #include "storage/fileio.h"
@@ -228,46 +229,12 @@ sdb_rc sdb_catalog_save(const sdb_catalog *c, const char *dir, sdb_err *err)
     return rc;
 }
 
-typedef struct rd {
-    const uint8_t *p, *end;
-    bool bad;
-} rd;
-
-static const uint8_t *rd_take(rd *r, size_t n)
-{
-    const uint8_t *p = r->p;
-    if (r->bad || n > (size_t)(r->end - r->p)) {
-        r->bad = true;
-        return NULL;
-    }
-    r->p += n;
-    return p;
-}
-
-static uint32_t rd32(rd *r)
-{
-    const uint8_t *p = rd_take(r, 4);
-    return p ? sdb_get_le32(p) : 0;
-}
-
-static uint16_t rd16(rd *r)
-{
-    const uint8_t *p = rd_take(r, 2);
-    return p ? sdb_get_le16(p) : 0;
-}
-
-static uint8_t rd8(rd *r)
-{
-    const uint8_t *p = rd_take(r, 1);
-    return p ? p[0] : 0;
-}
-
 sdb_rc sdb_catalog_decode(const void *data, size_t len, const char *name, sdb_catalog **out,
                           sdb_err *err)
 {
     const uint8_t *d = data;
     sdb_catalog *c;
-    rd r;
+    sdb_cursor r;
     uint32_t n;
     sdb_rc rc = SDB_OK;
     *out = NULL;
@@ -280,17 +247,15 @@ sdb_rc sdb_catalog_decode(const void *data, size_t len, const char *name, sdb_ca
                         sdb_get_le32(d + 8), CAT_VERSION);
     if ((c = sdb_catalog_create()) == NULL)
         return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for the catalog");
-    r.p = d + 12;
-    r.end = d + len - 8;
-    r.bad = false;
-    n = rd32(&r);
+    r = sdb_cursor_make(d + 12, len - 20);
+    n = sdb_cur_u32(&r);
     if (n > SDB_MAX_TABLES)
         r.bad = true;
     for (uint32_t i = 0; i < n && !r.bad && rc == SDB_OK; i++) {
-        uint16_t nl = rd16(&r);
-        const uint8_t *nm = rd_take(&r, nl);
-        sdb_part_unit unit = (sdb_part_unit)rd8(&r);
-        uint32_t ncols = rd32(&r);
+        uint16_t nl = sdb_cur_u16(&r);
+        const uint8_t *nm = sdb_cur_take(&r, nl);
+        sdb_part_unit unit = (sdb_part_unit)sdb_cur_u8(&r);
+        uint32_t ncols = sdb_cur_u32(&r);
         sdb_table_def *t;
         if (r.bad || unit < SDB_PART_HOUR || unit > SDB_PART_MONTH || ncols == 0 ||
             ncols > SDB_MAX_COLUMNS) {
@@ -300,9 +265,9 @@ sdb_rc sdb_catalog_decode(const void *data, size_t len, const char *name, sdb_ca
         if ((rc = sdb_catalog_add_table(c, (const char *)nm, nl, unit, &t, err)) != SDB_OK)
             break;
         for (uint32_t k = 0; k < ncols && !r.bad && rc == SDB_OK; k++) {
-            uint16_t cl = rd16(&r);
-            const uint8_t *cn = rd_take(&r, cl);
-            uint8_t type = rd8(&r);
+            uint16_t cl = sdb_cur_u16(&r);
+            const uint8_t *cn = sdb_cur_take(&r, cl);
+            uint8_t type = sdb_cur_u8(&r);
             if (r.bad || !sdb_type_valid(type))
                 r.bad = true;
             else if (k == 0 && !(cl == 4 && memcmp(cn, "time", 4) == 0 && type == SDB_TYPE_TIMESTAMP))
@@ -310,11 +275,11 @@ sdb_rc sdb_catalog_decode(const void *data, size_t len, const char *name, sdb_ca
             else if (k > 0)
                 rc = sdb_table_add_col(t, (const char *)cn, cl, (sdb_type)type, err);
         }
-        t->nsort = rd32(&r);
+        t->nsort = sdb_cur_u32(&r);
         if (t->nsort == 0 || t->nsort > SDB_MAX_SORT_COLS)
             r.bad = true;
         for (uint32_t k = 0; k < t->nsort && !r.bad; k++) {
-            t->sort_cols[k] = rd32(&r);
+            t->sort_cols[k] = sdb_cur_u32(&r);
             if (t->sort_cols[k] >= t->ncols)
                 r.bad = true;
         }

@@ -67,6 +67,18 @@ struct sdb_db {
     uint32_t ntables;
     uint32_t tcap;
     uint64_t next_id;         /* next segment file number */
+    dbtable **dropped;        /* tables removed by DROP TABLE, freed at close */
+    uint32_t ndropped;
+    uint32_t dropcap;
+    /* background flushing (opts.background_flush) */
+    pthread_t flusher;
+    bool flusher_running;
+    pthread_mutex_t bg_mu;    /* guards the fields below */
+    pthread_cond_t bg_cv;     /* work for the flusher, or progress for a waiting writer */
+    bool bg_stop;
+    bool bg_wanted;
+    sdb_rc bg_rc;             /* the last background flush failure, reported to writers */
+    sdb_err bg_err;
 };
 
 void sdb_db_opts_default(sdb_db_opts *o)
@@ -74,6 +86,7 @@ void sdb_db_opts_default(sdb_db_opts *o)
     memset(o, 0, sizeof *o);
     o->sync = SDB_SYNC_BATCH;
     o->memtable_rows = 1u << 20;
+    o->memtable_bytes = 256u << 20;
     o->unit = SDB_PART_DAY;
     sdb_seg_opts_default(&o->seg);
     sdb_seg_opts_default(&o->compact_seg);
@@ -258,6 +271,49 @@ static sdb_rc open_wal(sdb_db *db, dbtable *t, uint64_t start_seq, sdb_err *err)
     return sdb_wal_open_opts(dir, &wo, &t->wal, err);
 }
 
+/* ---- background flushing ---- */
+
+static sdb_rc flush_big_tables(sdb_db *db, sdb_err *err);
+
+/* Flushes tables whose memtable passed the limit, so that writers go on parsing while
+ * segments are encoded: ingest then uses both cores. */
+static void *flusher_main(void *arg)
+{
+    sdb_db *db = arg;
+    pthread_mutex_lock(&db->bg_mu);
+    for (;;) {
+        sdb_err e;
+        sdb_rc rc;
+        while (!db->bg_stop && !db->bg_wanted)
+            pthread_cond_wait(&db->bg_cv, &db->bg_mu);
+        if (db->bg_stop)
+            break;
+        db->bg_wanted = false;
+        pthread_mutex_unlock(&db->bg_mu);
+        rc = flush_big_tables(db, &e);
+        pthread_mutex_lock(&db->bg_mu);
+        if (rc != SDB_OK && db->bg_rc == SDB_OK) {
+            db->bg_rc = rc;
+            db->bg_err = e;
+        }
+        pthread_cond_broadcast(&db->bg_cv);
+    }
+    pthread_mutex_unlock(&db->bg_mu);
+    return NULL;
+}
+
+static void stop_flusher(sdb_db *db)
+{
+    if (!db->flusher_running)
+        return;
+    pthread_mutex_lock(&db->bg_mu);
+    db->bg_stop = true;
+    pthread_cond_broadcast(&db->bg_cv);
+    pthread_mutex_unlock(&db->bg_mu);
+    pthread_join(db->flusher, NULL);
+    db->flusher_running = false;
+}
+
 /* ---- open ---- */
 
 typedef struct replay_ctx {
@@ -390,6 +446,19 @@ static sdb_rc open_contents(sdb_db *db, sdb_db_open_report *rep, sdb_err *err)
     return SDB_OK;
 }
 
+void sdb_db_open_report_text(const sdb_db_open_report *r, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (r->wal_damaged > 0)
+        snprintf(out, n, "recovery: %u table%s had a torn or corrupt WAL tail, cut at the last "
+                 "good record (%s); %u stray file%s removed",
+                 r->wal_damaged, r->wal_damaged == 1 ? "" : "s", r->wal_reason, r->stray_files,
+                 r->stray_files == 1 ? "" : "s");
+    else if (r->stray_files > 0)
+        snprintf(out, n, "recovery: %u stray file%s left by an interrupted flush or compaction "
+                 "removed", r->stray_files, r->stray_files == 1 ? "" : "s");
+}
+
 sdb_rc sdb_db_open(const char *dir, const sdb_db_opts *opts, sdb_db **out,
                    sdb_db_open_report *report, sdb_err *err)
 {
@@ -410,10 +479,14 @@ sdb_rc sdb_db_open(const char *dir, const sdb_db_opts *opts, sdb_db **out,
         sdb_db_opts_default(&db->o);
     if (db->o.memtable_rows == 0)
         db->o.memtable_rows = 1u << 20;
+    if (db->o.memtable_bytes == 0)
+        db->o.memtable_bytes = 256u << 20;
     if (db->o.unit == 0)
         db->o.unit = SDB_PART_DAY;
     db->next_id = 1;
     pthread_mutex_init(&db->mu, NULL);
+    pthread_mutex_init(&db->bg_mu, NULL);
+    pthread_cond_init(&db->bg_cv, NULL);
     if (db->o.read_only) {
         if (!sdb_file_exists(dir)) {
             rc = SDB_FAIL(err, SDB_ERR_NOTFOUND, "%s: no such data directory", dir);
@@ -431,6 +504,13 @@ sdb_rc sdb_db_open(const char *dir, const sdb_db_opts *opts, sdb_db **out,
         if ((rc = sdb_db_retention(db, realtime_ns(), &dropped, err)) != SDB_OK)
             goto fail;
     }
+    if (db->o.background_flush && !db->o.read_only) {
+        if (pthread_create(&db->flusher, NULL, flusher_main, db) != 0) {
+            rc = SDB_FAIL(err, SDB_ERR_NOMEM, "%s: cannot start the flush thread", dir);
+            goto fail;
+        }
+        db->flusher_running = true;
+    }
     *out = db;
     return SDB_OK;
 fail:
@@ -444,8 +524,14 @@ sdb_rc sdb_db_close(sdb_db *db, sdb_err *err)
     sdb_rc rc = SDB_OK;
     if (db == NULL)
         return SDB_OK;
+    stop_flusher(db);
     if (!db->o.read_only && db->cat != NULL)
         rc = sdb_db_flush(db, NULL, err);
+    if (rc == SDB_OK && db->bg_rc != SDB_OK) {
+        rc = db->bg_rc;
+        if (err != NULL)
+            *err = db->bg_err;
+    }
     for (uint32_t i = 0; i < db->ntables; i++) {
         sdb_err e2;
         sdb_rc r2 = sdb_wal_close(db->tables[i]->wal, &e2);
@@ -456,6 +542,9 @@ sdb_rc sdb_db_close(sdb_db *db, sdb_err *err)
         }
         table_free(db->tables[i]);
     }
+    for (uint32_t i = 0; i < db->ndropped; i++)
+        table_free(db->dropped[i]);
+    free(db->dropped);
     for (uint32_t i = 0; i < db->nsegs; i++)
         segref_unref(db, db->segs[i]);
     free(db->segs);
@@ -464,6 +553,8 @@ sdb_rc sdb_db_close(sdb_db *db, sdb_err *err)
     sdb_manifest_destroy(db->man);
     sdb_lock_release(db->lock);
     pthread_mutex_destroy(&db->mu);
+    pthread_mutex_destroy(&db->bg_mu);
+    pthread_cond_destroy(&db->bg_cv);
     free(db->dir);
     free(db);
     return rc;
@@ -528,11 +619,12 @@ static sdb_rc resolve_schema(sdb_db *db, const char *table, const sdb_batch *b,
     return SDB_OK;
 }
 
-sdb_rc sdb_db_write(sdb_db *db, const char *table, const sdb_batch *b, sdb_err *err)
+static sdb_rc db_write(sdb_db *db, const char *table, sdb_batch *b, bool owned, sdb_err *err)
 {
     sdb_table_def *def = NULL;
     dbtable *t = NULL;
     uint64_t seq = 0, rows;
+    bool full;
     sdb_rc rc;
     int tc;
     if (db->o.read_only)
@@ -552,14 +644,48 @@ sdb_rc sdb_db_write(sdb_db *db, const char *table, const sdb_batch *b, sdb_err *
     if (t->wal != NULL && !db->o.bulk)
         rc = sdb_wal_append(t->wal, b, table, &seq, err);
     if (rc == SDB_OK)
-        rc = sdb_memtable_insert(&t->mem, b, def, err);
+        rc = owned ? sdb_memtable_insert_owned(&t->mem, b, def, err)
+                   : sdb_memtable_insert(&t->mem, b, def, err);
     rows = t->mem.rows;
+    full = rows >= db->o.memtable_rows || t->mem.bytes >= db->o.memtable_bytes;
     pthread_mutex_unlock(&t->mu);
     if (rc == SDB_OK && seq != 0)
         rc = sdb_wal_commit(t->wal, seq, err);
-    if (rc == SDB_OK && rows >= db->o.memtable_rows)
-        rc = sdb_db_flush(db, table, err);
+    if (rc != SDB_OK || !full)
+        return rc;
+    if (!db->flusher_running)
+        return sdb_db_flush(db, table, err);
+    /* hand the flush to the flusher; wait only when it falls behind by a whole memtable,
+     * which bounds memory */
+    pthread_mutex_lock(&db->bg_mu);
+    db->bg_wanted = true;
+    pthread_cond_broadcast(&db->bg_cv);
+    while (db->bg_rc == SDB_OK && !db->bg_stop) {
+        pthread_mutex_lock(&t->mu);
+        full = t->mem.rows >= 2 * db->o.memtable_rows || t->mem.bytes >= 2 * db->o.memtable_bytes;
+        pthread_mutex_unlock(&t->mu);
+        if (!full)
+            break;
+        pthread_cond_wait(&db->bg_cv, &db->bg_mu);
+    }
+    if (db->bg_rc != SDB_OK) {
+        rc = db->bg_rc;
+        if (err != NULL)
+            *err = db->bg_err;
+    }
+    pthread_mutex_unlock(&db->bg_mu);
     return rc;
+}
+
+sdb_rc sdb_db_write(sdb_db *db, const char *table, const sdb_batch *b, sdb_err *err)
+{
+    /* not owned: db_write only reads b */
+    return db_write(db, table, (sdb_batch *)(uintptr_t)b, false, err);
+}
+
+sdb_rc sdb_db_write_owned(sdb_db *db, const char *table, sdb_batch *b, sdb_err *err)
+{
+    return db_write(db, table, b, true, err);
 }
 
 /* ---- flush ---- */
@@ -744,19 +870,71 @@ static sdb_rc flush_table(sdb_db *db, dbtable *t, sdb_err *err)
     return rc;
 }
 
+/* The tables named table (NULL: all): every one, those whose memtable is full, or those
+ * whose memtable holds a row older than max_age_ns. Caller
+ * frees the list. Tables are never freed while the database is open but by DROP TABLE,
+ * which a caller of this does not run concurrently. */
+typedef enum pick { PICK_ALL, PICK_FULL, PICK_OLD } pick;
+
+static sdb_rc pick_tables(sdb_db *db, const char *table, pick what, int64_t max_age_ns,
+                          dbtable ***out, uint32_t *n, sdb_err *err)
+{
+    dbtable **list;
+    *n = 0;
+    pthread_mutex_lock(&db->mu);
+    list = malloc((db->ntables ? db->ntables : 1) * sizeof *list);
+    for (uint32_t i = 0; list != NULL && i < db->ntables; i++) {
+        dbtable *t = db->tables[i];
+        bool take;
+        if (table != NULL && strcmp(t->name, table) != 0)
+            continue;
+        pthread_mutex_lock(&t->mu);
+        take = what == PICK_ALL ||
+               (what == PICK_FULL && (t->mem.rows >= db->o.memtable_rows ||
+                                      t->mem.bytes >= db->o.memtable_bytes)) ||
+               (what == PICK_OLD && t->mem.rows > 0 &&
+                sdb_mono_ns() - t->mem.first_insert_ns > max_age_ns);
+        pthread_mutex_unlock(&t->mu);
+        if (take)
+            list[(*n)++] = t;
+    }
+    pthread_mutex_unlock(&db->mu);
+    *out = list;
+    return list ? SDB_OK : SDB_FAIL(err, SDB_ERR_NOMEM, "no memory");
+}
+
 sdb_rc sdb_db_flush(sdb_db *db, const char *table, sdb_err *err)
 {
     dbtable **list;
-    uint32_t n = 0;
+    uint32_t n;
     sdb_rc rc = SDB_OK;
-    pthread_mutex_lock(&db->mu);
-    list = malloc((db->ntables ? db->ntables : 1) * sizeof *list);
-    for (uint32_t i = 0; list != NULL && i < db->ntables; i++)
-        if (table == NULL || strcmp(db->tables[i]->name, table) == 0)
-            list[n++] = db->tables[i];
-    pthread_mutex_unlock(&db->mu);
-    if (list == NULL)
-        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory");
+    SDB_TRY(pick_tables(db, table, PICK_ALL, 0, &list, &n, err));
+    for (uint32_t i = 0; i < n && rc == SDB_OK; i++)
+        rc = flush_table(db, list[i], err);
+    free(list);
+    return rc;
+}
+
+static sdb_rc flush_big_tables(sdb_db *db, sdb_err *err)
+{
+    dbtable **list;
+    uint32_t n;
+    sdb_rc rc = SDB_OK;
+    SDB_TRY(pick_tables(db, NULL, PICK_FULL, 0, &list, &n, err));
+    for (uint32_t i = 0; i < n && rc == SDB_OK; i++)
+        rc = flush_table(db, list[i], err);
+    free(list);
+    return rc;
+}
+
+sdb_rc sdb_db_flush_aged(sdb_db *db, int64_t max_age_ns, sdb_err *err)
+{
+    dbtable **list;
+    uint32_t n;
+    sdb_rc rc = SDB_OK;
+    if (db->o.read_only)
+        return SDB_OK;
+    SDB_TRY(pick_tables(db, NULL, PICK_OLD, max_age_ns, &list, &n, err));
     for (uint32_t i = 0; i < n && rc == SDB_OK; i++)
         rc = flush_table(db, list[i], err);
     free(list);
@@ -833,8 +1011,19 @@ static sdb_rc compact_table(sdb_db *db, dbtable *t, bool force, uint32_t min_seg
             level0 += mine[j]->e.level == 0;
             j++;
         }
-        if (j - i > 1 && (force || level0 >= (min_segments ? min_segments : 4)))
-            rc = compact_partition(db, t, def, mine + i, j - i, err);
+        if (j - i > 1 && (force || level0 >= (min_segments ? min_segments : 4))) {
+            /* merge runs of at most SDB_COMPACT_MAX_ROWS rows: compaction holds a run in
+             * memory, so this bounds its footprint whatever the partition's size */
+            for (uint32_t a = i; a < j && rc == SDB_OK;) {
+                uint32_t e = a + 1;
+                uint64_t rows = mine[a]->e.rows;
+                while (e < j && rows + mine[e]->e.rows <= SDB_COMPACT_MAX_ROWS)
+                    rows += mine[e++]->e.rows;
+                if (e - a > 1)
+                    rc = compact_partition(db, t, def, mine + a, e - a, err);
+                a = e;
+            }
+        }
         i = j;
     }
     pthread_mutex_lock(&db->mu);
@@ -854,14 +1043,7 @@ sdb_rc sdb_db_compact(sdb_db *db, const char *table, bool force, uint32_t min_se
     sdb_rc rc = SDB_OK;
     if (db->o.read_only)
         return SDB_FAIL(err, SDB_ERR_MISUSE, "%s is open read-only", db->dir);
-    pthread_mutex_lock(&db->mu);
-    list = malloc((db->ntables ? db->ntables : 1) * sizeof *list);
-    for (uint32_t i = 0; list != NULL && i < db->ntables; i++)
-        if (table == NULL || strcmp(db->tables[i]->name, table) == 0)
-            list[n++] = db->tables[i];
-    pthread_mutex_unlock(&db->mu);
-    if (list == NULL)
-        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory");
+    SDB_TRY(pick_tables(db, table, PICK_ALL, 0, &list, &n, err));
     for (uint32_t i = 0; i < n && rc == SDB_OK; i++)
         rc = compact_table(db, list[i], force, min_segments, err);
     free(list);
@@ -985,11 +1167,27 @@ sdb_rc sdb_db_drop_table(sdb_db *db, const char *name, sdb_err *err)
                     db->ntables--;
                     break;
                 }
+            /* a flush or compaction may hold t right now: empty it under its locks and keep
+             * the struct until close (a dropped table's flush finds no rows and stops) */
+            pthread_mutex_lock(&t->mu);
+            sdb_memtable_free(&t->mem);
+            sdb_memtable_init(&t->mem, SDB_PART_DAY);
             if (t->wal != NULL) {
                 sdb_wal_close(t->wal, NULL);
                 t->wal = NULL;
             }
-            table_free(t);
+            pthread_mutex_unlock(&t->mu);
+            if (db->ndropped == db->dropcap) {
+                uint32_t cap = db->dropcap ? db->dropcap * 2 : 4;
+                dbtable **d = realloc(db->dropped, cap * sizeof *d);
+                if (d != NULL) {
+                    db->dropped = d;
+                    db->dropcap = cap;
+                }
+            }
+            if (db->ndropped < db->dropcap)
+                db->dropped[db->ndropped++] = t;
+            /* else: leaked rather than freed under a possible reader (only without memory) */
         }
         if (table_path(db, "wal", name, dir, NULL) == SDB_OK)
             sdb_file_remove_dir(dir, NULL);

@@ -32,6 +32,10 @@ typedef struct sdb_db_opts {
     bool bulk;               /* bulk import: rows skip the WAL and are durable once their
                                 segment is published (flush or close) */
     uint64_t memtable_rows;  /* flush a table holding more rows than this (default 1M) */
+    uint64_t memtable_bytes; /* ... or more bytes than this (default 256 MiB) */
+    bool background_flush;   /* flush in a thread of its own, so writers go on meanwhile
+                                (a writer waits only when the memtable reaches twice the
+                                limit) */
     int64_t retention_ns;    /* drop partitions ending before now - retention (0: keep all) */
     sdb_part_unit unit;      /* partitioning of tables created on first write (default day) */
     sdb_seg_opts seg;        /* how flushes write segments */
@@ -51,6 +55,10 @@ typedef struct sdb_db_open_report {
     uint32_t stray_files;    /* files left by a crash and removed */
 } sdb_db_open_report;
 
+/* One line saying what start-up repaired (a WAL tail cut, stray files removed) into out, or
+ * "" when nothing: for logs and command output. */
+void sdb_db_open_report_text(const sdb_db_open_report *r, char *out, size_t n);
+
 /* Open (creating when missing, unless read-only) the database in dir: lock it, load the
  * catalog and manifest, open the segments, replay the WAL. report may be NULL. Caller
  * owns *db; close with sdb_db_close(). SDB_ERR_BUSY when another process holds the lock. */
@@ -66,11 +74,22 @@ sdb_rc sdb_db_close(sdb_db *db, sdb_err *err);
  * nothing of b is written. b must have a non-NULL timestamp column `time`. */
 sdb_rc sdb_db_write(sdb_db *db, const char *table, const sdb_batch *b, sdb_err *err);
 
+/* Like sdb_db_write, but the database may take b's memory over (b is then left empty): saves
+ * a copy of every row on the ingest path. */
+sdb_rc sdb_db_write_owned(sdb_db *db, const char *table, sdb_batch *b, sdb_err *err);
+
 /* Write the memtables of table (NULL: of every table) into segments and publish them. */
 sdb_rc sdb_db_flush(sdb_db *db, const char *table, sdb_err *err);
 
+/* Most rows one compaction merges (it holds them in memory). */
+#define SDB_COMPACT_MAX_ROWS (1u << 21)
+
+/* Flush the tables whose oldest memtable row arrived more than max_age_ns ago (a server
+ * calls this periodically, so that quiet tables reach segments too). */
+sdb_rc sdb_db_flush_aged(sdb_db *db, int64_t max_age_ns, sdb_err *err);
+
 /* Merge the segments of each partition of table (NULL: every table) that has more than one
- * into one, published atomically. With force false only partitions with at least
+ * into as few as SDB_COMPACT_MAX_ROWS allows, each merge published atomically. With force false only partitions with at least
  * min_segments level-0 segments are merged (background policy). */
 sdb_rc sdb_db_compact(sdb_db *db, const char *table, bool force, uint32_t min_segments,
                       sdb_err *err);

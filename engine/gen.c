@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "engine/spans.h"
+#include "storage/common/timefmt.h"
 
 /* ---- random numbers: xoshiro256** seeded with splitmix64 ---- */
 
@@ -1171,117 +1172,22 @@ sdb_rc sdb_gen_next(sdb_gen *g, uint64_t nrows, sdb_batch *out, uint64_t *added,
 
 /* ---- ISO-8601 time ---- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (the era arithmetic of
- * "chrono-compatible low-level date algorithms", written out here). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    int64_t era, yoe, doy, doe;
-    y -= m <= 2;
-    era = floor_div(y, 400);
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
-{
-    int64_t era, doe, yoe, doy, mp;
-    z += 719468;
-    era = floor_div(z, 146097);
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static bool digits(const char **p, const char *end, int n, int64_t *v)
-{
-    *v = 0;
-    for (int i = 0; i < n; i++, (*p)++) {
-        if (*p >= end || **p < '0' || **p > '9')
-            return false;
-        *v = *v * 10 + (**p - '0');
-    }
-    return true;
-}
-
-sdb_rc sdb_gen_parse_time(const char *s, int64_t *ns, sdb_err *err)
-{
-    const char *p = s, *end = s + strlen(s);
-    int64_t y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, days;
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (!digits(&p, end, 4, &y) || p >= end || *p++ != '-' || !digits(&p, end, 2, &mo) ||
-        p >= end || *p++ != '-' || !digits(&p, end, 2, &d))
-        goto bad;
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-        (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
-        goto bad;
-    if (p < end && (*p == 'T' || *p == 't' || *p == ' ')) {
-        p++;
-        if (!digits(&p, end, 2, &h) || p >= end || *p++ != ':' || !digits(&p, end, 2, &mi))
-            goto bad;
-        if (p < end && *p == ':') {
-            p++;
-            if (!digits(&p, end, 2, &sec))
-                goto bad;
-            if (p < end && *p == '.') {
-                int n = 0;
-                p++;
-                while (p < end && *p >= '0' && *p <= '9') {
-                    if (n < 9)
-                        frac = frac * 10 + (*p - '0');
-                    n++;
-                    p++;
-                }
-                if (n == 0)
-                    goto bad;
-                for (; n < 9; n++)
-                    frac *= 10;
-            }
-        }
-        if (h > 23 || mi > 59 || sec > 59)
-            goto bad;
-    }
-    if (p < end && (*p == 'Z' || *p == 'z'))
-        p++;
-    else if (end - p == 6 && strcmp(p, "+00:00") == 0)
-        p += 6;
-    if (p != end)
-        goto bad;
-    days = days_from_civil(y, mo, d);
-    if (days < -106751 || days > 106750)
-        goto bad; /* outside the int64 nanosecond range */
-    *ns = ((days * 24 + h) * 60 + mi) * 60 * INT64_C(1000000000) + sec * INT64_C(1000000000) + frac;
-    return SDB_OK;
-bad:
-    return SDB_FAIL(err, SDB_ERR_PARSE,
-                    "bad time '%s': expected ISO-8601 UTC like 2026-01-01T00:00:00Z", s);
-}
-
 size_t sdb_gen_format_time(int64_t ns, char out[32])
 {
-    int64_t secs = ns / 1000000000, frac = ns % 1000000000, days, sod, y, m, d;
-    int64_t f[6];
+    sdb_civil c;
+    int64_t frac, f[6];
     char *p = out;
-    if (frac < 0) { /* floor, without overflowing at INT64_MIN */
-        frac += 1000000000;
-        secs--;
-    }
-    days = floor_div(secs, 86400);
-    sod = secs - days * 86400;
-    civil_from_days(days, &y, &m, &d);
-    if (y < 0 || y > 9999)
+    /* fixed width, always nine fractional digits, no printf: CSV output is hot */
+    sdb_time_to_civil(ns, &c);
+    if (c.year < 0 || c.year > 9999)
         return 0;
-    f[0] = y;
-    f[1] = m;
-    f[2] = d;
-    f[3] = sod / 3600;
-    f[4] = sod / 60 % 60;
-    f[5] = sod % 60;
+    f[0] = c.year;
+    f[1] = c.month;
+    f[2] = c.day;
+    f[3] = c.hour;
+    f[4] = c.min;
+    f[5] = c.sec;
+    frac = c.nsec;
     for (int i = 3; i >= 0; i--)
         p[i] = (char)('0' + f[0] % 10), f[0] /= 10;
     p += 4;

@@ -59,9 +59,6 @@ const sdb_gen_model *sdb_gen_models(size_t *count);
 /* The model named name, or NULL. */
 const sdb_gen_model *sdb_gen_model_find(const char *name, size_t len);
 
-/* Parse an ISO-8601 UTC instant: YYYY-MM-DD, optionally followed by THH:MM[:SS[.fraction]]
- * and Z or +00:00. Fails with SDB_ERR_PARSE naming the text. */
-sdb_rc sdb_gen_parse_time(const char *s, int64_t *ns, sdb_err *err);
 /* Write ns as YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ (30 bytes, years 0..9999) plus a NUL into
  * out; returns the length (30), or 0 when the year is out of range. */
 size_t sdb_gen_format_time(int64_t ns, char out[32]);

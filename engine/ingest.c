@@ -83,10 +83,11 @@ sdb_rc sdb_ingest_commit(sdb_ingest *in, sdb_err *err)
         return SDB_OK;
     SDB_TRY(sdb_ilp_take(in->p, &tables, &n, err));
     for (uint32_t i = 0; i < n && rc == SDB_OK; i++) {
-        rc = sdb_db_write(in->db, in->o.table ? in->o.table : tables[i].name, &tables[i].batch,
-                          err);
+        uint64_t rows = tables[i].batch.nrows;
+        rc = sdb_db_write_owned(in->db, in->o.table ? in->o.table : tables[i].name,
+                                &tables[i].batch, err);
         if (rc == SDB_OK)
-            in->written += tables[i].batch.nrows;
+            in->written += rows;
     }
     sdb_ilp_tables_free(tables, n);
     return rc;

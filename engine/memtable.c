@@ -9,11 +9,22 @@
 
 #include "engine/partition.h"
 
-static int64_t mono_ns(void)
+int64_t sdb_mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+uint64_t sdb_batch_bytes(const sdb_batch *b)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < b->ncols; i++) {
+        const sdb_column *c = &b->cols[i];
+        unsigned w = c->type == SDB_TYPE_STRING ? 8 : sdb_type_width(c->type);
+        n += c->n * w + c->n / 8 + (c->type == SDB_TYPE_STRING ? c->nbytes : 0);
+    }
+    return n;
 }
 
 void sdb_memtable_init(sdb_memtable *m, sdb_part_unit unit)
@@ -72,14 +83,9 @@ static sdb_rc get_part(sdb_memtable *m, int64_t start, sdb_mempart **out, sdb_er
     return SDB_OK;
 }
 
-/* The growing chunk of p, or a new one when the last is full or sealed (shared). */
-static sdb_rc active_chunk(sdb_mempart *p, sdb_memchunk **out, sdb_err *err)
+/* Room for one more chunk in p's list. */
+static sdb_rc chunk_room(sdb_mempart *p, sdb_err *err)
 {
-    sdb_memchunk *c = p->nchunks ? p->chunks[p->nchunks - 1] : NULL;
-    if (c != NULL && c->refs == 1 && c->b.nrows < SDB_BLOCK_ROWS) {
-        *out = c;
-        return SDB_OK;
-    }
     if (p->nchunks == p->cap) {
         uint32_t cap = p->cap ? p->cap * 2 : 4;
         sdb_memchunk **cs = realloc(p->chunks, cap * sizeof *cs);
@@ -88,6 +94,18 @@ static sdb_rc active_chunk(sdb_mempart *p, sdb_memchunk **out, sdb_err *err)
         p->chunks = cs;
         p->cap = cap;
     }
+    return SDB_OK;
+}
+
+/* The growing chunk of p, or a new one when the last is full or sealed (shared). */
+static sdb_rc active_chunk(sdb_mempart *p, sdb_memchunk **out, sdb_err *err)
+{
+    sdb_memchunk *c = p->nchunks ? p->chunks[p->nchunks - 1] : NULL;
+    if (c != NULL && c->refs == 1 && c->b.nrows < SDB_BLOCK_ROWS) {
+        *out = c;
+        return SDB_OK;
+    }
+    SDB_TRY(chunk_room(p, err));
     if ((c = calloc(1, sizeof *c)) == NULL)
         return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a chunk");
     sdb_batch_init(&c->b);
@@ -104,16 +122,6 @@ static sdb_rc append_part(sdb_memtable *m, sdb_mempart *p, const sdb_batch *b,
 {
     uint64_t done = 0;
     uint32_t *tmp = NULL;
-    /* NULL means all rows of b: spelled out, since a batch may span two chunks */
-    if (rows == NULL) {
-        tmp = malloc(n * sizeof *tmp);
-        if (tmp == NULL)
-            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %llu row numbers",
-                            (unsigned long long)n);
-        for (uint64_t i = 0; i < n; i++)
-            tmp[i] = (uint32_t)i;
-        rows = tmp;
-    }
     while (done < n) {
         sdb_memchunk *c = NULL;
         sdb_rc rc = active_chunk(p, &c, err);
@@ -129,6 +137,15 @@ static sdb_rc append_part(sdb_memtable *m, sdb_mempart *p, const sdb_batch *b,
         }
         room = SDB_BLOCK_ROWS - c->b.nrows;
         k = n - done < room ? n - done : room;
+        if (rows == NULL && k < n) {
+            /* only part of b fits this chunk: list the rows (NULL appends all of b) */
+            if ((tmp = malloc(n * sizeof *tmp)) == NULL)
+                return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %llu row numbers",
+                                (unsigned long long)n);
+            for (uint64_t i = 0; i < n; i++)
+                tmp[i] = (uint32_t)i;
+            rows = tmp;
+        }
         rc = sdb_batch_append_rows(&c->b, b, rows ? rows + done : NULL, k, err);
         if (rc != SDB_OK) {
             free(tmp);
@@ -142,8 +159,21 @@ static sdb_rc append_part(sdb_memtable *m, sdb_mempart *p, const sdb_batch *b,
     return SDB_OK;
 }
 
+static sdb_rc insert_rows(sdb_memtable *m, const sdb_batch *b, const sdb_table_def *def,
+                          sdb_err *err);
+
 sdb_rc sdb_memtable_insert(sdb_memtable *m, const sdb_batch *b, const sdb_table_def *def,
                            sdb_err *err)
+{
+    uint64_t bytes = sdb_batch_bytes(b);
+    sdb_rc rc = insert_rows(m, b, def, err);
+    if (rc == SDB_OK)
+        m->bytes += bytes;
+    return rc;
+}
+
+static sdb_rc insert_rows(sdb_memtable *m, const sdb_batch *b, const sdb_table_def *def,
+                          sdb_err *err)
 {
     int tc = sdb_batch_find(b, "time", 4);
     const sdb_column *t;
@@ -158,7 +188,7 @@ sdb_rc sdb_memtable_insert(sdb_memtable *m, const sdb_batch *b, const sdb_table_
     if (sdb_column_null_count(t) != 0)
         return SDB_FAIL(err, SDB_ERR_SCHEMA, "rows with a NULL time");
     if (m->rows == 0)
-        m->first_insert_ns = mono_ns();
+        m->first_insert_ns = sdb_mono_ns();
     start = sdb_part_start(m->unit, t->v.i64[0]);
     next = sdb_part_next(m->unit, start);
     for (r = 1; r < b->nrows; r++)
@@ -208,6 +238,7 @@ void sdb_memtable_take(sdb_memtable *m, sdb_mempart **parts, uint32_t *nparts)
     m->nparts = 0;
     m->cap = 0;
     m->rows = 0;
+    m->bytes = 0;
     m->first_insert_ns = 0;
 }
 
@@ -226,5 +257,56 @@ sdb_rc sdb_memtable_snapshot(sdb_memtable *m, sdb_memchunk ***out, uint32_t *n, 
             cs[k++] = sdb_memchunk_ref(m->parts[i].chunks[j]);
     *out = cs;
     *n = k;
+    return SDB_OK;
+}
+
+sdb_rc sdb_memtable_insert_owned(sdb_memtable *m, sdb_batch *b, const sdb_table_def *def,
+                                 sdb_err *err)
+{
+    int tc = sdb_batch_find(b, "time", 4);
+    const sdb_column *t;
+    int64_t start, next;
+    sdb_mempart *p;
+    sdb_memchunk *c;
+    if (b->nrows == 0 || tc < 0 || b->cols[tc].type != SDB_TYPE_TIMESTAMP ||
+        sdb_column_null_count(&b->cols[tc]) != 0)
+        return sdb_memtable_insert(m, b, def, err);
+    t = &b->cols[tc];
+    start = sdb_part_start(m->unit, t->v.i64[0]);
+    next = sdb_part_next(m->unit, start);
+    for (uint64_t r = 1; r < b->nrows; r++)
+        if (t->v.i64[r] < start || t->v.i64[r] >= next)
+            return sdb_memtable_insert(m, b, def, err);
+    for (uint32_t i = 0; i < b->ncols; i++) {
+        int k = sdb_table_find_col(def, b->names[i], strlen(b->names[i]));
+        if (k < 0 || def->col_types[k] != b->cols[i].type)
+            return sdb_memtable_insert(m, b, def, err);
+    }
+    /* the columns the rows lack are NULL for them, as in every chunk */
+    for (uint32_t i = 0; i < def->ncols; i++)
+        if (sdb_batch_find(b, def->col_names[i], strlen(def->col_names[i])) < 0)
+            SDB_TRY(sdb_batch_add(b, def->col_names[i], strlen(def->col_names[i]),
+                                  def->col_types[i], NULL, err));
+    SDB_TRY(get_part(m, start, &p, err));
+    SDB_TRY(chunk_room(p, err));
+    if ((c = calloc(1, sizeof *c)) == NULL)
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a chunk");
+    if (m->rows == 0)
+        m->first_insert_ns = sdb_mono_ns();
+    c->b = *b;
+    c->refs = 1;
+    c->part = start;
+    m->bytes += sdb_batch_bytes(b);
+    sdb_batch_init(b);
+    /* keep a partly filled chunk last, so small inserts keep filling it */
+    if (p->nchunks > 0 && p->chunks[p->nchunks - 1]->b.nrows < SDB_BLOCK_ROWS) {
+        p->chunks[p->nchunks] = p->chunks[p->nchunks - 1];
+        p->chunks[p->nchunks - 1] = c;
+    } else {
+        p->chunks[p->nchunks] = c;
+    }
+    p->nchunks++;
+    p->rows += c->b.nrows;
+    m->rows += c->b.nrows;
     return SDB_OK;
 }

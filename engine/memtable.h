@@ -36,6 +36,7 @@ typedef struct sdb_memtable {
     uint32_t nparts;
     uint32_t cap;
     uint64_t rows;       /* over all partitions */
+    uint64_t bytes;      /* approximate memory of the values held */
     int64_t first_insert_ns; /* monotonic time of the oldest row held (0 when empty) */
 } sdb_memtable;
 
@@ -47,6 +48,17 @@ void sdb_memtable_free(sdb_memtable *m);
  * widened). SDB_ERR_SCHEMA when b has no usable time column or a column's type conflicts. */
 sdb_rc sdb_memtable_insert(sdb_memtable *m, const sdb_batch *b, const sdb_table_def *def,
                            sdb_err *err);
+
+/* Like sdb_memtable_insert, but takes b's memory over when it can (all rows in one
+ * partition, column types equal to def's): b then becomes a chunk and is left empty. It
+ * copies otherwise, and b is left unchanged. */
+sdb_rc sdb_memtable_insert_owned(sdb_memtable *m, sdb_batch *b, const sdb_table_def *def,
+                                 sdb_err *err);
+
+/* Approximate bytes of b's values (what holding it costs a memtable). */
+uint64_t sdb_batch_bytes(const sdb_batch *b);
+/* Monotonic nanoseconds (the clock of first_insert_ns). */
+int64_t sdb_mono_ns(void);
 
 /* Move every partition out into parts and nparts (caller owns: free each part's chunks with
  * sdb_memchunk_unref and the arrays with free), leaving the memtable empty. */

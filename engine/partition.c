@@ -1,10 +1,12 @@
-/* Partition arithmetic on int64 nanoseconds, without time_t, so that any int64 timestamp
- * (including negative ones before 1970) maps to a partition. Civil dates use Howard
- * Hinnant's days-from-civil algorithm. */
+/* Partition arithmetic on int64 nanoseconds: hours and days by floor division, months
+ * through the calendar fields of storage/common/timefmt, so that any int64 timestamp
+ * (including negative ones before 1970) maps to a partition. */
 #include "engine/partition.h"
 
 #include <stdio.h>
 #include <strings.h>
+
+#include "storage/common/timefmt.h"
 
 #define NS_PER_HOUR (3600LL * 1000000000LL)
 #define NS_PER_DAY (24LL * NS_PER_HOUR)
@@ -17,38 +19,31 @@ static int64_t floor_div(int64_t a, int64_t b)
     return q;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+/* The first instant of the month of c (plus `months` months). Times in the first or last
+ * month of the int64 range clamp to the range. */
+static int64_t month_start(sdb_civil c, int months)
 {
-    z += 719468;
-    int64_t era = floor_div(z, 146097);
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = floor_div(y, 400);
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
+    int64_t out;
+    c.month += months;
+    if (c.month > 12) {
+        c.month -= 12;
+        c.year++;
+    }
+    c.day = 1;
+    c.hour = c.min = c.sec = c.nsec = 0;
+    if (sdb_time_from_civil(&c, &out, NULL) != SDB_OK)
+        return months > 0 ? INT64_MAX : INT64_MIN;
+    return out;
 }
 
 int64_t sdb_part_start(sdb_part_unit unit, int64_t ts)
 {
-    int64_t y;
-    unsigned m, d;
+    sdb_civil c;
     switch (unit) {
     case SDB_PART_HOUR: return floor_div(ts, NS_PER_HOUR) * NS_PER_HOUR;
     case SDB_PART_MONTH:
-        civil_from_days(floor_div(ts, NS_PER_DAY), &y, &m, &d);
-        return days_from_civil(y, m, 1) * NS_PER_DAY;
+        sdb_time_to_civil(ts, &c);
+        return month_start(c, 0);
     case SDB_PART_DAY:
     default: return floor_div(ts, NS_PER_DAY) * NS_PER_DAY;
     }
@@ -56,19 +51,12 @@ int64_t sdb_part_start(sdb_part_unit unit, int64_t ts)
 
 int64_t sdb_part_next(sdb_part_unit unit, int64_t start)
 {
-    int64_t y;
-    unsigned m, d;
+    sdb_civil c;
     switch (unit) {
     case SDB_PART_HOUR: return start + NS_PER_HOUR;
     case SDB_PART_MONTH:
-        civil_from_days(floor_div(start, NS_PER_DAY), &y, &m, &d);
-        if (m == 12) {
-            y++;
-            m = 1;
-        } else {
-            m++;
-        }
-        return days_from_civil(y, m, 1) * NS_PER_DAY;
+        sdb_time_to_civil(start, &c);
+        return month_start(c, 1);
     case SDB_PART_DAY:
     default: return start + NS_PER_DAY;
     }
@@ -76,16 +64,15 @@ int64_t sdb_part_next(sdb_part_unit unit, int64_t start)
 
 void sdb_part_name(sdb_part_unit unit, int64_t start, char *out, size_t n)
 {
-    int64_t y;
-    unsigned m, d;
-    int64_t days = floor_div(start, NS_PER_DAY);
-    unsigned hour = (unsigned)((start - days * NS_PER_DAY) / NS_PER_HOUR);
-    civil_from_days(days, &y, &m, &d);
+    sdb_civil c;
+    sdb_time_to_civil(start, &c);
     switch (unit) {
-    case SDB_PART_HOUR: snprintf(out, n, "%04lld-%02u-%02uT%02u", (long long)y, m, d, hour); break;
-    case SDB_PART_MONTH: snprintf(out, n, "%04lld-%02u", (long long)y, m); break;
+    case SDB_PART_HOUR:
+        snprintf(out, n, "%04d-%02d-%02dT%02d", (int)c.year, (int)c.month, (int)c.day, (int)c.hour);
+        break;
+    case SDB_PART_MONTH: snprintf(out, n, "%04d-%02d", (int)c.year, (int)c.month); break;
     case SDB_PART_DAY:
-    default: snprintf(out, n, "%04lld-%02u-%02u", (long long)y, m, d); break;
+    default: snprintf(out, n, "%04d-%02d-%02d", (int)c.year, (int)c.month, (int)c.day); break;
     }
 }
 

@@ -418,7 +418,9 @@ static sdb_rc explain_rows(const sdb_select *sel, const sdb_query_spec *spec,
     LINE("blocks: %llu scanned, %llu skipped by min/max and filters, %llu column blocks decoded",
          (unsigned long long)st->blocks, (unsigned long long)st->blocks_skipped,
          (unsigned long long)st->blocks_decoded);
-    LINE("rows: %llu scanned (%llu in memtables), %llu skipped", (unsigned long long)st->rows,
+    /* st->rows counts segment rows only */
+    LINE("rows: %llu scanned (%llu in memtables), %llu skipped",
+         (unsigned long long)(st->rows + st->mem_rows),
          (unsigned long long)st->mem_rows, (unsigned long long)st->rows_skipped);
     if (st->from_metadata)
         LINE("answered from block metadata: no block decoded");

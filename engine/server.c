@@ -212,9 +212,11 @@ static void *maint_main(void *arg)
             break;
         pthread_mutex_unlock(&s->mu);
         now = sdb_server_now_ms();
-        if (s->o.flush_interval_ms > 0 && now - last_flush >= s->o.flush_interval_ms) {
+        if (s->o.flush_interval_ms > 0 && now - last_flush >= s->o.flush_interval_ms / 4) {
+            /* memtables whose oldest row is older than the interval reach segments; busy
+             * tables flush by size on the database's own flush thread */
             last_flush = now;
-            if (sdb_db_flush(s->db, NULL, &err) != SDB_OK)
+            if (sdb_db_flush_aged(s->db, (int64_t)s->o.flush_interval_ms * 1000000, &err) != SDB_OK)
                 sdb_server_logf(s, "level=error where=flush msg=\"%s\"", err.msg);
         }
         if (s->o.compact_interval_ms > 0 && now - last_compact >= s->o.compact_interval_ms) {
@@ -301,14 +303,19 @@ sdb_rc sdb_server_start(const sdb_server_opts *opts, sdb_server **out, sdb_err *
     sdb_db_opts_default(&dbo);
     dbo.sync = s->o.sync;
     dbo.retention_ns = s->o.retention_ns;
+    dbo.background_flush = true; /* a full memtable never stalls a writer's connection */
     if (s->o.memtable_rows > 0)
         dbo.memtable_rows = s->o.memtable_rows;
     if ((rc = sdb_db_open(s->data_dir, &dbo, &s->db, &rep, err)) != SDB_OK) {
         server_free(s);
         return rc;
     }
-    if (rep.wal_damaged > 0)
-        sdb_server_logf(s, "level=warn where=wal msg=\"%s\"", rep.wal_reason);
+    {
+        char repair[512];
+        sdb_db_open_report_text(&rep, repair, sizeof repair);
+        if (repair[0] != '\0')
+            sdb_server_logf(s, "level=warn where=recovery msg=\"%s\"", repair);
+    }
     if (s->o.listen != NULL && s->o.listen[0] != '\0' && (rc = sdb_tcp_start(s, err)) != SDB_OK)
         goto fail;
     if (s->o.http != NULL && s->o.http[0] != '\0' && (rc = sdb_http_start(s, err)) != SDB_OK)

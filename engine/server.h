@@ -45,7 +45,8 @@ typedef struct sdb_server_opts {
     uint32_t query_timeout_ms;   /* 0: none (default 60 s) */
     uint32_t idle_timeout_ms;    /* close a connection silent this long (default 300 s) */
     uint32_t request_timeout_ms; /* a line or request not complete after this (default 30 s) */
-    uint32_t flush_interval_ms;  /* flush memtables this often (default 60 s; 0: never) */
+    uint32_t flush_interval_ms;  /* flush a memtable whose oldest row is older than this (default
+                                    60 s; 0: only by size and at shutdown) */
     uint32_t compact_interval_ms;/* background compaction this often (default 30 s; 0: never) */
     uint64_t memtable_rows;      /* 0: the database default */
     sdb_server_log_fn log;       /* may be NULL */

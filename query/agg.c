@@ -336,7 +336,10 @@ sdb_rc sdb_agg_merge(const sdb_aggdef *d, sdb_gtab *t, uint8_t *dst, const uint8
     src += d->off;
     switch (d->kind) {
     case SDB_AGG_COUNT_STAR: case SDB_AGG_COUNT: case SDB_AGG_COUNT_IF:
-        ((num_state *)dst)->v.i += ((const num_state *)src)->v.i;
+        /* only decoded states can get here */
+        if (__builtin_add_overflow(((num_state *)dst)->v.i, ((const num_state *)src)->v.i,
+                                   &((num_state *)dst)->v.i))
+            return SDB_FAIL(err, SDB_ERR_LIMIT, "count overflows int64");
         return SDB_OK;
     case SDB_AGG_SUM: {
         num_state *a = (num_state *)dst;
@@ -352,7 +355,9 @@ sdb_rc sdb_agg_merge(const sdb_aggdef *d, sdb_gtab *t, uint8_t *dst, const uint8
     }
     case SDB_AGG_AVG:
         ((num_state *)dst)->v.f += ((const num_state *)src)->v.f;
-        ((num_state *)dst)->has += ((const num_state *)src)->has;
+        if (__builtin_add_overflow(((num_state *)dst)->has, ((const num_state *)src)->has,
+                                   &((num_state *)dst)->has))
+            return SDB_FAIL(err, SDB_ERR_LIMIT, "avg: count overflows int64");
         return SDB_OK;
     case SDB_AGG_MIN: case SDB_AGG_MAX: {
         bool mx = d->kind == SDB_AGG_MAX;
@@ -550,7 +555,7 @@ sdb_rc sdb_agg_serialize(const sdb_aggdef *d, const uint8_t *state, sdb_buf *b, 
         if (d->in_type == SDB_TYPE_STRING) {
             const str_state *s = (const str_state *)st;
             SDB_TRY(sdb_buf_put_u8(b, (uint8_t)s->has, err));
-            SDB_TRY(sdb_buf_put_le32(b, s->len, err));
+            SDB_TRY(sdb_buf_put_le32(b, s->has ? s->len : 0, err));
             return sdb_buf_append(b, s->p, s->has ? s->len : 0, err);
         }
         return num_serialize((const num_state *)st, b, err);
@@ -602,6 +607,8 @@ sdb_rc sdb_agg_deserialize(const sdb_aggdef *d, sdb_gtab *t, uint8_t *state, con
             uint64_t bits = sdb_get_le64(p + 4 + 8 * (size_t)k);
             double v;
             memcpy(&v, &bits, 8);
+            if (isnan(v)) /* update never stores NaN */
+                goto bad;
             SDB_TRY(qx_push(t, (qx_state *)st, v, err));
         }
         return SDB_OK;
@@ -610,7 +617,7 @@ sdb_rc sdb_agg_deserialize(const sdb_aggdef *d, sdb_gtab *t, uint8_t *state, con
         if (d->in_type == SDB_TYPE_STRING) {
             str_state *s = (str_state *)st;
             char *copy;
-            if (n < 5 || n - 5 != sdb_get_le32(p + 1))
+            if (n < 5 || n - 5 != sdb_get_le32(p + 1) || p[0] > 1 || (p[0] == 0 && n != 5))
                 goto bad;
             s->has = p[0] != 0;
             s->len = (uint32_t)(n - 5);

@@ -28,8 +28,9 @@ void sdb_exec_fail(qctx *q, const sdb_err *e)
         q->failed = true;
         q->ferr = *e;
     }
-    pthread_mutex_unlock(&q->mx);
     atomic_store(&q->stop, true);
+    pthread_cond_broadcast(&q->advance);
+    pthread_mutex_unlock(&q->mx);
 }
 
 static void mark_cols(const sdb_pexpr *e, bool *need, uint32_t ncols)
@@ -43,11 +44,8 @@ static void mark_cols(const sdb_pexpr *e, bool *need, uint32_t ncols)
 }
 static sdb_rc merge_partial(qctx *q, partial *pt, sdb_err *err)
 {
-    if (!q->agg) {
-        for (uint64_t r = 0; r < pt->nrows; r++)
-            SDB_TRY(sdb_exec_result_push(q, pt->rows + r * q->nout, err));
-        return SDB_OK;
-    }
+    if (!q->agg)
+        return sdb_exec_push_partial(q, pt, err);
     return sdb_exec_merge_groups(q, pt, err);
 }
 
@@ -71,6 +69,7 @@ static sdb_rc deliver(qctx *q, uint32_t mi, partial *pt, sdb_err *err)
         partial_destroy(q, p);
         q->next++;
     }
+    pthread_cond_broadcast(&q->advance);
     pthread_mutex_unlock(&q->mx);
     return rc;
 }
@@ -120,6 +119,7 @@ static sdb_rc worker_init(qctx *q, worker *w, sdb_err *err)
     WALLOC(w->decoded, (nc ? nc : 1) * sizeof *w->decoded);
     WALLOC(w->cols, (nc ? nc : 1) * sizeof *w->cols);
     WALLOC(w->strs, (nc ? nc : 1) * sizeof *w->strs);
+    WALLOC(w->vbuf, (size_t)(nc ? nc : 1) * SDB_VEC_WORDS * sizeof *w->vbuf);
     for (uint32_t c = 0; c < nc; c++)
         if (q->need[c] && q->snap->types[c] == SDB_TYPE_STRING)
             WALLOC(w->strs[c], SDB_VEC_SIZE * sizeof(sdb_str));
@@ -175,6 +175,13 @@ static void *worker_main(void *arg)
         mi = atomic_fetch_add(&q->next_morsel, 1);
         if (mi >= q->nms)
             break;
+        /* bound the partials waiting for their turn to merge: stay within `window` of the
+           oldest unmerged morsel (its worker always proceeds, so this cannot deadlock) */
+        pthread_mutex_lock(&q->mx);
+        while (mi >= q->next + q->window && !q->failed && !sdb_exec_stopping(q) &&
+               !atomic_load(&q->done))
+            pthread_cond_wait(&q->advance, &q->mx);
+        pthread_mutex_unlock(&q->mx);
         if (partial_create(q, &pt, &err) != SDB_OK ||
             sdb_exec_run_morsel(&w, mi, pt, &err) != SDB_OK) {
             partial_destroy(q, pt);
@@ -301,19 +308,22 @@ sdb_rc sdb_exec_run(sdb_qmem *m, const sdb_query_spec *sp, sdb_result **out,
     q.keep = UINT64_MAX;
     if (sp->has_limit && sp->limit <= UINT64_MAX - sp->offset)
         q.keep = sp->offset + sp->limit;
+    if (sp->has_limit && sp->limit == 0)
+        q.keep = 0;
     atomic_init(&q.next_morsel, 0);
     atomic_init(&q.stop, false);
-    atomic_init(&q.done, false);
+    atomic_init(&q.done, q.keep == 0 && !q.agg); /* LIMIT 0 reads nothing */
     atomic_init(&q.blocks, 0);
     atomic_init(&q.blocks_decoded, 0);
     atomic_init(&q.rows, 0);
     atomic_init(&q.mem_rows, 0);
     pthread_mutex_init(&q.mx, NULL);
+    pthread_cond_init(&q.advance, NULL);
 
     if ((rc = prepare(&q, err)) != SDB_OK)
         goto done;
     nout = q.agg ? (sp->nout ? sp->nout : q.ngroup + q.naggs) : sp->nout;
-    if (nout > 255 || (sp->nvisible > nout) || (sp->nvisible == 0 && sp->norder > 0 && 0)) {
+    if (nout > 255 || sp->nvisible > nout) {
         rc = SDB_FAIL(err, SDB_ERR_MISUSE, "bad output column counts (%u, %u)", nout,
                       sp->nvisible);
         goto done;
@@ -391,6 +401,7 @@ sdb_rc sdb_exec_run(sdb_qmem *m, const sdb_query_spec *sp, sdb_result **out,
     if (nthreads > q.nms)
         nthreads = q.nms ? q.nms : 1;
     st.threads = nthreads;
+    q.window = 4 * nthreads;
     if (nthreads <= 1) {
         worker_main(&q);
     } else {
@@ -449,6 +460,7 @@ sdb_rc sdb_exec_run(sdb_qmem *m, const sdb_query_spec *sp, sdb_result **out,
 done:
     sdb_exec_free_keys(&q);
     pthread_mutex_destroy(&q.mx);
+    pthread_cond_destroy(&q.advance);
     st.blocks = atomic_load(&q.blocks);
     st.blocks_decoded = atomic_load(&q.blocks_decoded);
     st.rows += atomic_load(&q.rows);

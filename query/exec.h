@@ -29,9 +29,25 @@
  * where and group by are answered from block statistics (memtables are scanned in memory),
  * decoding no block.
  *
- * Order. ORDER BY sorts by output columns (ascending: NULLs last; descending: NULLs first;
- * NaN above every number); ties keep scan order. With a limit, a heap keeps the first
- * offset + limit rows. */
+ * Order. ORDER BY sorts by output columns, NULLs last whether ascending or descending unless
+ * the key says nulls_first (DuckDB's rule), NaN above every number; ties keep scan order.
+ * With a limit, a heap keeps the first offset + limit rows.
+ *
+ * Example: SELECT model, p99(duration_ms) FROM spans WHERE time >= '2026-01-01'
+ *          GROUP BY model ORDER BY 2 DESC LIMIT 10
+ *   sdb_qmem m; sdb_qmem_init(&m, 1 << 30, &err);
+ *   sdb_pexpr *model = sdb_pexpr_col(&m, 3, SDB_TYPE_SYMBOL, &err);
+ *   sdb_pexpr *where = sdb_pexpr_op2(&m, SDB_PX_GE, sdb_pexpr_col(&m, 0, SDB_TYPE_TIMESTAMP, &err),
+ *                                    sdb_pexpr_str(&m, "2026-01-01", &err), &err);
+ *   sdb_aggspec p99 = {SDB_AGG_QUANTILE, sdb_pexpr_col(&m, 1, SDB_TYPE_FLOAT64, &err), 0.99};
+ *   sdb_order by = {.col = 1, .desc = true};
+ *   const sdb_pexpr *keys[1] = {model};
+ *   sdb_query_spec q = {.snap = &snap, .where = where, .ngroup = 1, .group = keys,
+ *                       .naggs = 1, .aggs = &p99, .norder = 1, .order = &by,
+ *                       .has_limit = true, .limit = 10};
+ *   sdb_exec_run(&m, &q, &result, &stats, &err);  ...  sdb_result_destroy(result);
+ *   sdb_qmem_free(&m);
+ * (Builders return NULL with err set; a planner checks each.) */
 #ifndef SDB_QUERY_EXEC_H
 #define SDB_QUERY_EXEC_H
 
@@ -54,6 +70,7 @@ typedef struct sdb_aggspec {
 typedef struct sdb_order {
     uint32_t col;            /* output column (visible or hidden) */
     bool desc;
+    bool nulls_first;        /* NULLs before every value (default: after, ASC or DESC) */
 } sdb_order;
 
 typedef struct sdb_query_spec {

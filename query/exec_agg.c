@@ -76,7 +76,11 @@ static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_c
             uint32_t b = 0;
             if (k1)
                 b = sdb_vec_valid(kv[1], i) ? m1[kv[1]->v.code[i]] : k1->nullid;
-            SDB_TRY(sdb_gtab_find_dense(&pt->tab, a * n1 + b, &w->gids[j], err));
+            uint32_t g = pt->tab.dense_gid[a * n1 + b];
+            if (g != 0)
+                w->gids[j] = g - 1; /* seen before: no call */
+            else
+                SDB_TRY(sdb_gtab_find_dense(&pt->tab, a * n1 + b, &w->gids[j], err));
         }
         return SDB_OK;
     }

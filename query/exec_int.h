@@ -18,106 +18,121 @@
 #define MEM_MORSEL  65536u
 #define DENSE_MAX   65536u
 
-
-typedef enum pkind { P_CMP, P_IN, P_BETWEEN, P_ISNULL, P_NOTNULL, P_SYM, P_STR } pkind;
+/* A where conjunct that block statistics can refute. */
+typedef enum pkind {
+    P_CMP,      /* col <op> number */
+    P_IN,       /* col IN (numbers) */
+    P_BETWEEN,  /* col BETWEEN lo AND hi */
+    P_ISNULL,
+    P_NOTNULL,
+    P_SYM,      /* symbol col = / IN strings: dictionary, then block code range */
+    P_STR,      /* string col = / IN strings: block bloom filters */
+} pkind;
 
 typedef struct pred {
     pkind kind;
-    uint32_t col;
+    uint32_t col;           /* table column */
     sdb_pexpr_kind op;      /* P_CMP */
     sdb_type ctype;         /* constant class: INT64 or FLOAT64 for numbers */
     sdb_value lo, hi;       /* P_CMP: lo; P_BETWEEN: lo, hi */
-    uint32_t nlist;
+    uint32_t nlist;         /* items at list */
     const sdb_value *list;  /* P_IN, P_SYM, P_STR (non-NULL items) */
 } pred;
 
+/* One unit of parallel work. */
 typedef struct morsel {
     uint32_t unit;          /* segment index, or nsegs + memtable index */
-    uint32_t blk;           /* block (segment) or slice (memtable) */
-    uint32_t rows;
+    uint32_t blk;           /* block (segment) or 65,536-row slice (memtable) */
+    uint32_t rows;          /* 1..65536 */
 } morsel;
 
 typedef struct keyinfo {
     bool sym;               /* a bare symbol column: grouped by global code */
-    uint32_t col;
-    sdb_symdict *gdict;     /* global strings of the key (sym) */
+    uint32_t col;           /* table column (sym) */
+    sdb_symdict *gdict;     /* global strings of the key (sym); malloc'ed, freed at the end */
     uint32_t **map;         /* per unit: local code -> global code (sym) */
     uint32_t nullid;        /* global code of NULL = number of strings */
     sdb_type type;          /* output type (symbol keys: string) */
 } keyinfo;
 
+/* What one morsel produced, waiting for its turn to merge. */
 typedef struct partial {
-    sdb_arena *arena;
-    sdb_gtab tab;           /* aggregate */
-    sdb_value *rows;        /* project: nrows * nout */
-    uint64_t nrows, cap;
+    sdb_arena *arena;       /* owns everything below; charged to the budget */
+    sdb_gtab tab;           /* aggregate: the morsel's groups */
+    sdb_value *rows;        /* project: nrows * nout values */
+    uint64_t nrows, cap;    /* rows held / allocated */
+    bool heaped;            /* ORDER BY ... LIMIT: rows form a top-N heap, not arrival order */
+    uint64_t *pseq;         /* heaped: arrival number of each row within the morsel */
+    uint64_t parrived;      /* heaped: rows offered */
 } partial;
 
 typedef struct qctx {
-    sdb_qmem *m;
-    const sdb_query_spec *sp;
-    const sdb_table_snap *snap;
-    uint32_t ncols, nunits;
-    bool *need, *need_filter;
+    sdb_qmem *m;                  /* the query's memory */
+    const sdb_query_spec *sp;     /* borrowed */
+    const sdb_table_snap *snap;   /* sp->snap */
+    uint32_t ncols, nunits;       /* table columns; segments + memtables */
+    bool *need, *need_filter;     /* per column: used by the query / by the where clause */
     int32_t *segcol;              /* [unit * ncols + col]: column index in the unit, or -1 */
     sdb_dict *dicts;              /* [unit * ncols + col] for symbol columns */
-    uint32_t nconj;
-    sdb_prog **conj;
-    uint32_t npreds;
+    uint32_t nconj;               /* where conjuncts */
+    sdb_prog **conj;              /* compiled, applied in order */
+    uint32_t npreds;              /* pruning predicates */
     pred *preds;
-    morsel *ms;
+    morsel *ms;                   /* morsels that survived pruning, in scan order */
     uint32_t nms;
     /* aggregate */
-    bool agg;
+    bool agg;                     /* aggregate (else project) */
     uint32_t ngroup, naggs;
-    keyinfo *keys;
-    sdb_prog **gprog, **aprog;
-    sdb_aggdef *adefs;
-    uint32_t stride;
-    uint32_t dense_n;             /* > 0: dense mode */
+    keyinfo *keys;                /* ngroup */
+    sdb_prog **gprog, **aprog;    /* key programs (NULL for sym keys); aggregate arguments */
+    sdb_aggdef *adefs;            /* naggs, with state offsets */
+    uint32_t stride;              /* state bytes per group */
+    uint32_t dense_n;             /* > 0: dense mode over this many key combinations */
     /* projection */
-    uint32_t nout;
-    sdb_prog **oprog;
+    uint32_t nout;                /* output expressions */
+    sdb_prog **oprog;             /* compiled (projection only) */
     /* merge */
-    pthread_mutex_t mx;
-    partial **pending;
-    uint32_t next;
-    sdb_gtab global;
-    sdb_result *res;              /* projection rows accumulate here */
-    uint64_t res_cap;
-    uint64_t *seq;                /* heap: arrival number of each row */
-    uint64_t arrived;
+    pthread_mutex_t mx;           /* guards pending, next, global, res, failed, ferr */
+    pthread_cond_t advance;       /* signalled when `next` moves or the query fails */
+    uint32_t window;              /* morsels a worker may run ahead of `next` */
+    partial **pending;            /* nms slots: finished, not yet merged */
+    uint32_t next;                /* the next morsel to merge */
+    sdb_gtab global;              /* aggregate: the merged groups */
+    sdb_result *res;              /* result rows accumulate here */
+    uint64_t res_cap;             /* rows allocated in res */
+    uint64_t *seq;                /* arrival number of each result row (stable sort, heap) */
+    uint64_t arrived;             /* rows offered so far */
     uint64_t keep;                /* offset + limit, UINT64_MAX: all */
     atomic_bool done;             /* enough rows: stop taking morsels */
     /* run */
-    atomic_uint next_morsel;
-    atomic_bool stop;
-    bool failed;
+    atomic_uint next_morsel;      /* the next morsel to hand out */
+    atomic_bool stop;             /* a worker failed */
+    bool failed;                  /* ferr holds the first error */
     sdb_err ferr;
-    atomic_uint_fast64_t blocks, blocks_decoded, rows, mem_rows;
+    atomic_uint_fast64_t blocks, blocks_decoded, rows, mem_rows; /* for sdb_exec_stats */
 } qctx;
 
 typedef struct worker {
     qctx *q;
-    sdb_arena *arena;
+    sdb_arena *arena;             /* the worker's scratch, charged to the budget */
     sdb_seg_blockbuf *bb;         /* per table column */
-    bool *decoded;
-    sdb_vec *cols;                /* per table column */
+    bool *decoded;                /* per table column: decoded for the current morsel */
+    sdb_vec *cols;                /* per table column: the current vector */
     sdb_str **strs;               /* per string column: SDB_VEC_SIZE */
-    uint32_t *sels;               /* nvec * SDB_VEC_SIZE */
-    uint32_t *nsels;
-    uint32_t *tmpsel;
-    sdb_prog_state **conj, **gst, **ast, **ost;
-    uint32_t gids[SDB_VEC_SIZE];
+    uint64_t *vbuf;               /* per table column: SDB_VEC_WORDS validity words */
+    uint32_t *sels;               /* per vector of the morsel: SDB_VEC_SIZE selected rows */
+    uint32_t *nsels;              /* per vector of the morsel: rows selected */
+    uint32_t *tmpsel;             /* SDB_VEC_SIZE: filter output */
+    sdb_prog_state **conj, **gst, **ast, **ost; /* states of conj, gprog, aprog, oprog */
+    uint32_t gids[SDB_VEC_SIZE];  /* group of each selected row */
     sdb_buf key, prev;            /* serialized group key of this row and of the last new one */
-    uint64_t *keyoff;             /* SDB_VEC_SIZE + 1 */
 } worker;
 
+/* The type a group key has in the aggregation output. */
 static inline sdb_type sdb_exec_key_type(sdb_type t)
 {
     return t == SDB_TYPE_SYMBOL ? SDB_TYPE_STRING : t;
 }
-
 
 /* exec.c */
 void sdb_exec_fail(qctx *q, const sdb_err *e);
@@ -144,6 +159,7 @@ void sdb_exec_vec_value(const sdb_vec *v, uint32_t i, sdb_value *out);
 sdb_rc sdb_exec_consume_project(worker *w, partial *pt, const sdb_chunk *ch, const uint32_t *sel,
                                 uint32_t n, sdb_err *err);
 sdb_rc sdb_exec_result_push(qctx *q, const sdb_value *row, sdb_err *err);
+sdb_rc sdb_exec_push_partial(qctx *q, partial *pt, sdb_err *err);
 sdb_rc sdb_exec_finish(qctx *q, sdb_err *err);
 
 #endif

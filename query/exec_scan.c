@@ -361,6 +361,18 @@ static sdb_rc decode_col(worker *w, const morsel *mo, uint32_t c, sdb_err *err)
     return SDB_OK;
 }
 
+/* Validity words for a vector of n rows starting at src: a short last vector may sit at the
+ * end of its bitmap, so its words are copied into a full SDB_VEC_WORDS buffer. */
+static const uint64_t *tail_valid(worker *w, uint32_t c, const uint64_t *src, uint32_t n)
+{
+    uint64_t *dst = w->vbuf + (size_t)c * SDB_VEC_WORDS;
+    if (n == SDB_VEC_SIZE)
+        return src;
+    memset(dst, 0, SDB_VEC_WORDS * sizeof *dst);
+    memcpy(dst, src, ((n + 63) / 64) * sizeof *dst);
+    return dst;
+}
+
 /* Point the vectors of the decoded columns at vector v of the morsel. */
 static void set_vectors(worker *w, const morsel *mo, uint32_t v)
 {
@@ -384,7 +396,7 @@ static void set_vectors(worker *w, const morsel *mo, uint32_t v)
         vec->dict = &q->dicts[at];
         if (mo->unit < q->snap->nsegs) {
             const sdb_seg_blockbuf *b = &w->bb[c];
-            vec->valid = b->valid + start / 64;
+            vec->valid = tail_valid(w, c, b->valid + start / 64, n);
             if (b->nulls == b->rows) {
                 static const int64_t zero[2];
                 vec->is_const = true;
@@ -406,7 +418,7 @@ static void set_vectors(worker *w, const morsel *mo, uint32_t v)
         } else {
             const sdb_column *col = &q->snap->mems[mo->unit - q->snap->nsegs]->cols[ci];
             uint64_t base = (uint64_t)mo->blk * MEM_MORSEL + start;
-            vec->valid = col->valid + base / 64;
+            vec->valid = tail_valid(w, c, col->valid + base / 64, n);
             if (t == SDB_TYPE_STRING) {
                 sdb_str *s = w->strs[c];
                 for (uint32_t i = 0; i < n; i++) {

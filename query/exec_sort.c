@@ -41,15 +41,27 @@ void sdb_exec_vec_value(const sdb_vec *v, uint32_t i, sdb_value *out)
     }
 }
 
+static sdb_rc partial_topn(qctx *q, partial *pt, const sdb_vec *const *ov, const uint32_t *sel,
+                           uint32_t n, sdb_err *err);
+
 sdb_rc sdb_exec_consume_project(worker *w, partial *pt, const sdb_chunk *ch, const uint32_t *sel,
                               uint32_t n, sdb_err *err)
 {
     qctx *q = w->q;
     const sdb_vec *ov[256];
+    /* without ORDER BY the first offset + limit rows of a morsel are all it can contribute */
+    if (q->sp->norder == 0 && q->keep != UINT64_MAX) {
+        if (pt->nrows >= q->keep)
+            return SDB_OK;
+        if (n > q->keep - pt->nrows)
+            n = (uint32_t)(q->keep - pt->nrows);
+    }
     if (n == 0)
         return SDB_OK;
     for (uint32_t o = 0; o < q->nout; o++)
         SDB_TRY(sdb_prog_eval(w->ost[o], ch, sel, n, &ov[o], err));
+    if (q->sp->norder > 0 && q->keep != UINT64_MAX)
+        return partial_topn(q, pt, ov, sel, n, err);
     if (pt->nrows + n > pt->cap) {
         uint64_t ncap = pt->cap ? pt->cap * 2 : 1024;
         sdb_value *nr;
@@ -101,7 +113,15 @@ static int cmp_rows(const sdb_query_spec *sp, uint32_t ncols, const sdb_value *a
 {
     for (uint32_t k = 0; k < sp->norder; k++) {
         uint32_t c = sp->order[k].col;
-        int r = cmp_value(&a[c], &b[c]);
+        int r;
+        if (a[c].null || b[c].null) {
+            /* NULL placement does not follow DESC: last unless NULLS FIRST (DuckDB's rule) */
+            if (a[c].null && b[c].null)
+                continue;
+            r = a[c].null ? 1 : -1;
+            return sp->order[k].nulls_first ? -r : r;
+        }
+        r = cmp_value(&a[c], &b[c]);
         if (r != 0)
             return sp->order[k].desc ? -r : r;
     }
@@ -109,51 +129,116 @@ static int cmp_rows(const sdb_query_spec *sp, uint32_t ncols, const sdb_value *a
     return (sa > sb) - (sa < sb);
 }
 
-static void heap_swap(qctx *q, uint64_t i, uint64_t j)
+/* A max-heap on the sort order over rows of nc values with arrival numbers: the root is the
+ * row that would be dropped first. Used for the result and for each morsel's partial. */
+typedef struct rowheap {
+    const sdb_query_spec *sp;
+    uint32_t nc;            /* values per row */
+    sdb_value *cells;       /* rows */
+    uint64_t *seq;          /* arrival number per row */
+} rowheap;
+
+static void heap_swap(const rowheap *h, uint64_t i, uint64_t j)
 {
-    uint32_t nc = q->res->ncols;
-    sdb_value tmp[256];
+    sdb_value *x = h->cells + i * h->nc, *y = h->cells + j * h->nc;
     uint64_t s;
-    memcpy(tmp, q->res->cells + i * nc, nc * sizeof *tmp);
-    memcpy(q->res->cells + i * nc, q->res->cells + j * nc, nc * sizeof *tmp);
-    memcpy(q->res->cells + j * nc, tmp, nc * sizeof *tmp);
-    s = q->seq[i];
-    q->seq[i] = q->seq[j];
-    q->seq[j] = s;
+    for (uint32_t c = 0; c < h->nc; c++) {
+        sdb_value t = x[c];
+        x[c] = y[c];
+        y[c] = t;
+    }
+    s = h->seq[i];
+    h->seq[i] = h->seq[j];
+    h->seq[j] = s;
 }
 
-static bool heap_less(qctx *q, uint64_t i, uint64_t j)
+static bool heap_less(const rowheap *h, uint64_t i, uint64_t j)
 {
-    uint32_t nc = q->res->ncols;
-    return cmp_rows(q->sp, nc, q->res->cells + i * nc, q->seq[i], q->res->cells + j * nc,
-                    q->seq[j]) < 0;
+    return cmp_rows(h->sp, h->nc, h->cells + i * h->nc, h->seq[i], h->cells + j * h->nc,
+                    h->seq[j]) < 0;
 }
 
-/* Max-heap on the sort order: the root is the row that would be dropped first. */
-static void heap_down(qctx *q, uint64_t i, uint64_t n)
+static void heap_down(const rowheap *h, uint64_t i, uint64_t n)
 {
     for (;;) {
         uint64_t l = 2 * i + 1, r = l + 1, big = i;
-        if (l < n && heap_less(q, big, l))
+        if (l < n && heap_less(h, big, l))
             big = l;
-        if (r < n && heap_less(q, big, r))
+        if (r < n && heap_less(h, big, r))
             big = r;
         if (big == i)
             return;
-        heap_swap(q, i, big);
+        heap_swap(h, i, big);
         i = big;
     }
 }
 
-static void heap_up(qctx *q, uint64_t i)
+static void heap_up(const rowheap *h, uint64_t i)
 {
     while (i > 0) {
         uint64_t p = (i - 1) / 2;
-        if (!heap_less(q, p, i))
+        if (!heap_less(h, p, i))
             return;
-        heap_swap(q, p, i);
+        heap_swap(h, p, i);
         i = p;
     }
+}
+
+/* ORDER BY ... LIMIT: a morsel keeps only its own first offset + limit rows in sort order, as
+ * a heap; sdb_exec_push_partial hands them over in arrival order, so ties stay stable. */
+static sdb_rc partial_topn(qctx *q, partial *pt, const sdb_vec *const *ov, const uint32_t *sel,
+                           uint32_t n, sdb_err *err)
+{
+    uint32_t nc = q->nout;
+    sdb_value row[256];
+    pt->heaped = true;
+    if (q->keep == 0)
+        return SDB_OK;
+    for (uint32_t j = 0; j < n; j++) {
+        uint64_t seq = pt->parrived++;
+        sdb_value *dst;
+        for (uint32_t o = 0; o < nc; o++)
+            sdb_exec_vec_value(ov[o], sel[j], &row[o]);
+        if (pt->nrows == q->keep) {
+            rowheap h = {q->sp, nc, pt->rows, pt->pseq};
+            if (cmp_rows(q->sp, nc, row, seq, pt->rows, pt->pseq[0]) >= 0)
+                continue;
+            dst = pt->rows;
+            pt->pseq[0] = seq;
+            for (uint32_t o = 0; o < nc; o++) {
+                dst[o] = row[o];
+                SDB_TRY(sdb_exec_copy_str(q->m, pt->arena, &dst[o], err));
+            }
+            heap_down(&h, 0, pt->nrows);
+            continue;
+        }
+        if (pt->nrows == pt->cap) {
+            uint64_t ncap = pt->cap ? pt->cap * 2 : 64;
+            sdb_value *nr;
+            uint64_t *ns;
+            if (ncap > q->keep)
+                ncap = q->keep;
+            if ((nr = sdb_qmem_local(q->m, pt->arena, ncap * nc * sizeof *nr, err)) == NULL ||
+                (ns = sdb_qmem_local(q->m, pt->arena, ncap * sizeof *ns, err)) == NULL)
+                return err->code;
+            if (pt->nrows) {
+                memcpy(nr, pt->rows, pt->nrows * nc * sizeof *nr);
+                memcpy(ns, pt->pseq, pt->nrows * sizeof *ns);
+            }
+            pt->rows = nr;
+            pt->pseq = ns;
+            pt->cap = ncap;
+        }
+        dst = pt->rows + pt->nrows * nc;
+        for (uint32_t o = 0; o < nc; o++) {
+            dst[o] = row[o];
+            SDB_TRY(sdb_exec_copy_str(q->m, pt->arena, &dst[o], err));
+        }
+        pt->pseq[pt->nrows] = seq;
+        pt->nrows++;
+        heap_up(&(rowheap){q->sp, nc, pt->rows, pt->pseq}, pt->nrows - 1);
+    }
+    return SDB_OK;
 }
 
 /* Append (or offer to the top-N heap) one output row; strings are copied into the result. */
@@ -175,7 +260,7 @@ sdb_rc sdb_exec_result_push(qctx *q, const sdb_value *row, sdb_err *err)
         q->seq[0] = seq;
         for (uint32_t c = 0; c < nc; c++)
             SDB_TRY(sdb_exec_copy_str(q->m, r->arena, &dst[c], err));
-        heap_down(q, 0, r->nrows);
+        heap_down(&(rowheap){q->sp, nc, r->cells, q->seq}, 0, r->nrows);
         return SDB_OK;
     }
     if (!heap && q->sp->norder == 0 && r->nrows >= q->keep)
@@ -202,9 +287,38 @@ sdb_rc sdb_exec_result_push(qctx *q, const sdb_value *row, sdb_err *err)
     q->seq[r->nrows] = seq;
     r->nrows++;
     if (heap)
-        heap_up(q, r->nrows - 1);
+        heap_up(&(rowheap){q->sp, nc, r->cells, q->seq}, r->nrows - 1);
     if (!heap && q->sp->norder == 0 && r->nrows >= q->keep)
         atomic_store(&q->done, true);
+    return SDB_OK;
+}
+
+static int cmp_seq_idx(const void *x, const void *y)
+{
+    const uint64_t *a = x, *b = y; /* {arrival, row} pairs */
+    return (a[0] > b[0]) - (a[0] < b[0]);
+}
+
+/* Hand a morsel's rows to the result in the order they arrived. */
+sdb_rc sdb_exec_push_partial(qctx *q, partial *pt, sdb_err *err)
+{
+    uint64_t *order;
+    if (!pt->heaped) {
+        for (uint64_t r = 0; r < pt->nrows; r++)
+            SDB_TRY(sdb_exec_result_push(q, pt->rows + r * q->nout, err));
+        return SDB_OK;
+    }
+    if (pt->nrows == 0)
+        return SDB_OK;
+    if ((order = sdb_qmem_local(q->m, pt->arena, pt->nrows * 2 * sizeof *order, err)) == NULL)
+        return err->code;
+    for (uint64_t r = 0; r < pt->nrows; r++) {
+        order[2 * r] = pt->pseq[r];
+        order[2 * r + 1] = r;
+    }
+    qsort(order, pt->nrows, 2 * sizeof *order, cmp_seq_idx);
+    for (uint64_t r = 0; r < pt->nrows; r++)
+        SDB_TRY(sdb_exec_result_push(q, pt->rows + order[2 * r + 1] * q->nout, err));
     return SDB_OK;
 }
 static const sdb_query_spec *sort_spec; /* qsort has no context argument */

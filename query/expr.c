@@ -281,6 +281,8 @@ sdb_pexpr *sdb_pexpr_make(sdb_qmem *m, sdb_pexpr_kind k, sdb_pexpr **in, uint32_
         }
         if (c == SDB_TYPE_BOOL)
             c = SDB_TYPE_INT64;
+        if (c == SDB_TYPE_SYMBOL) /* two symbol columns: codes of different dictionaries */
+            c = SDB_TYPE_STRING;
         if (!coerce(m, &args[0], c, err) || !coerce(m, &args[1], c, err))
             return NULL;
         t = SDB_TYPE_BOOL;
@@ -530,6 +532,21 @@ static int64_t comp(compiler *c, const sdb_pexpr *e)
     }
     default:
         break;
+    }
+    /* LIKE and range comparisons of a symbol with a constant: once per dictionary entry */
+    if ((e->kind == SDB_PX_LIKE || (e->kind >= SDB_PX_LT && e->kind <= SDB_PX_GE)) &&
+        e->nargs == 2 && e->args[0]->kind == SDB_PX_CAST &&
+        e->args[0]->args[0]->type == SDB_TYPE_SYMBOL && e->args[1]->kind == SDB_PX_CONST &&
+        !e->args[1]->val.null && e->args[1]->type == SDB_TYPE_STRING) {
+        if ((r = comp(c, e->args[0]->args[0])) < 0)
+            return -1;
+        s.op = ST_SYMMAP;
+        s.a = (uint32_t)r;
+        s.in_type = SDB_TYPE_SYMBOL;
+        s.val = e->args[1]->val;
+        s.negate = e->kind == SDB_PX_LIKE && e->negate;
+        s.ci = e->ci;
+        return emit(c, &s);
     }
     /* symbol comparisons with constants */
     if ((e->kind == SDB_PX_EQ || e->kind == SDB_PX_NE || e->kind == SDB_PX_IN) &&

@@ -21,7 +21,9 @@
  * - CAST: number <-> number (float to int truncates toward zero; out of range is an error),
  *   anything -> string, string -> int64/float64/bool/timestamp (unparseable: error), bool <->
  *   int. Timestamps cast to strings as ISO-8601 UTC with nanoseconds.
- * - round(x[, n]) rounds half away from zero; round of an int64 with n >= 0 is x.
+ * - round(x[, n]) rounds half away from zero, on the decimal value x is written as for n > 0
+ *   (round(1.005, 2) = 1.01: x is compared with the double nearest to the half-way decimal);
+ *   round of an int64 with n >= 0 is x.
  * - time_bucket(interval_ns, ts): floor(ts / interval) * interval, for ts before 1970 too.
  * - date_trunc(unit, ts) in UTC; 'week' starts on Monday (ISO). */
 #ifndef SDB_QUERY_EXPR_H

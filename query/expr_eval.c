@@ -19,13 +19,20 @@
 #define STRCAP       48 /* bytes per row for a number, bool or timestamp cast to string */
 
 typedef struct symcache {
-    const sdb_dict *dict;  /* dictionary the codes were resolved for */
+    const sdb_dict *dict;  /* dictionary the codes (or the table) were made for */
     uint32_t n;            /* list items present in it */
     uint32_t *codes;       /* their codes */
+    uint8_t *table;        /* ST_SYMMAP: result per code */
+    uint32_t tcap;         /* entries allocated at table */
 } symcache;
+
+/* Dictionaries larger than this are not mapped ahead: the predicate runs per row. */
+#define SYMMAP_MAX 65536u
 
 struct sdb_prog_state {
     const sdb_prog *p;
+    sdb_qmem *m;           /* where the ST_SYMMAP tables come from */
+    sdb_arena *a;
     sdb_vec *regs;         /* one per step */
     void **buf;            /* values of each step, SDB_VEC_SIZE x 16 bytes */
     uint64_t *valid;       /* SDB_VEC_WORDS words per step */
@@ -43,6 +50,8 @@ sdb_rc sdb_prog_state_create(sdb_qmem *m, sdb_arena *a, const sdb_prog *p, sdb_p
         return err->code;
     memset(st, 0, sizeof *st);
     st->p = p;
+    st->m = m;
+    st->a = a;
     for (k = 0; k < SDB_VEC_SIZE; k++)
         st->iota[k] = k;
     if ((st->regs = sdb_qmem_local(m, a, n * sizeof *st->regs, err)) == NULL ||
@@ -258,6 +267,58 @@ static void symcmp(const step *s, symcache *c, const sdb_vec *a, uint8_t *O, uin
     }
 }
 
+static bool sym_pred(const step *s, sdb_str v)
+{
+    int c;
+    if (s->kind == SDB_PX_LIKE)
+        return sdb_like_match(v.p, v.len, s->val.u.s.p, s->val.u.s.len, s->ci) != s->negate;
+    c = str_cmp(v, s->val.u.s);
+    switch (s->kind) {
+    case SDB_PX_LT: return c < 0;
+    case SDB_PX_LE: return c <= 0;
+    case SDB_PX_GT: return c > 0;
+    default: return c >= 0;
+    }
+}
+
+static sdb_rc symmap(sdb_prog_state *st, uint32_t k, const step *s, const sdb_vec *a,
+                     uint8_t *O, uint64_t *ov, const uint32_t *sel, uint32_t n, sdb_err *err)
+{
+    symcache *c = &st->sc[k];
+    uint32_t j;
+    and_valid(ov, a, NULL);
+    if (a->is_const) /* a missing column: all NULL */
+        return SDB_OK;
+    if (c->dict != a->dict) {
+        uint32_t nd = sdb_dict_count(a->dict);
+        c->dict = NULL;
+        if (nd <= SYMMAP_MAX) {
+            if (nd > c->tcap) {
+                if ((c->table = sdb_qmem_local(st->m, st->a, nd, err)) == NULL)
+                    return err->code;
+                c->tcap = nd;
+            }
+            for (uint32_t code = 0; code < nd; code++)
+                c->table[code] = sym_pred(s, sdb_dict_get(a->dict, code));
+            c->dict = a->dict;
+        }
+    }
+    if (c->dict == a->dict) {
+        for (j = 0; j < n; j++) {
+            uint32_t i = sel[j];
+            /* the code slot of a NULL row need not be a code of the dictionary */
+            O[i] = VALID(ov, i) ? c->table[a->v.code[i]] : 0;
+        }
+        return SDB_OK;
+    }
+    for (j = 0; j < n; j++) {
+        uint32_t i = sel[j];
+        if (VALID(ov, i))
+            O[i] = sym_pred(s, sdb_dict_get(a->dict, a->v.code[i]));
+    }
+    return SDB_OK;
+}
+
 static bool in_list(const step *s, const sdb_vec *a, uint32_t i)
 {
     uint32_t k;
@@ -313,8 +374,12 @@ static sdb_rc cast(const step *s, char *strbuf, const sdb_vec *a, void *buf, uin
             uint32_t i = sel[j], x = i & ma;
             char *p = strbuf + (size_t)i * STRCAP;
             int len = 0;
-            if (!VALID(ov, i))
+            if (!VALID(ov, i)) {
+                /* comparisons read every row, NULL ones too: leave a valid empty string */
+                O[i].p = "";
+                O[i].len = 0;
                 continue;
+            }
             switch (from) {
             case SDB_TYPE_SYMBOL: O[i] = sdb_dict_get(a->dict, a->v.code[x]); continue;
             case SDB_TYPE_STRING: O[i] = a->v.str[x]; continue;
@@ -405,7 +470,18 @@ static sdb_rc round_step(const step *s, const sdb_vec *a, void *buf, uint64_t *o
         for (j = 0; j < n; j++) {
             uint32_t i = sel[j];
             double x = a->v.f64[i & ma];
-            O[i] = digits == 0 ? round(x) : round(x * scale) / scale;
+            if (digits > 0 && digits <= 22) {
+                /* decimal rounding: x is compared with the double nearest to the half-way
+                 * decimal, so round(1.005, 2) is 1.01 as written, not 1.00 as x * 100
+                 * (100.49999999999999) would give */
+                double ax = fabs(x), k = floor(ax * scale), h = (k + 0.5) / scale;
+                if (k >= 4503599627370496.0) /* 2^52: no digits to drop there */
+                    O[i] = x;
+                else
+                    O[i] = copysign((ax >= h ? k + 1 : k) / scale, x);
+            } else {
+                O[i] = digits == 0 ? round(x) : round(x * scale) / scale;
+            }
             if (!isfinite(O[i]) && isfinite(x))
                 O[i] = x; /* scaling overflowed: x has no digits to drop there */
         }
@@ -500,6 +576,9 @@ static sdb_rc run(sdb_prog_state *st, const sdb_chunk *ch, const uint32_t *sel, 
         case ST_SYMCMP:
             symcmp(s, &st->sc[k], a, buf, ov, sel, n);
             break;
+        case ST_SYMMAP:
+            SDB_TRY(symmap(st, k, s, a, buf, ov, sel, n, err));
+            break;
         case ST_AND: case ST_OR: {
             const uint64_t *va = vwords(a), *vb = vwords(b);
             uint32_t ma = cmask(a), mb = cmask(b);
@@ -590,8 +669,11 @@ static sdb_rc run(sdb_prog_state *st, const sdb_chunk *ch, const uint32_t *sel, 
                 }
                 if (src == NULL && s->op == ST_CASE && s->has_else)
                     src = &st->regs[s->args[s->nargs - 1]];
-                if (src == NULL || !sdb_vec_valid(src, i))
+                if (src == NULL || !sdb_vec_valid(src, i)) {
+                    /* comparisons read NULL rows too: no stale string pointer there */
+                    memset((char *)buf + (size_t)i * w, 0, w);
                     continue;
+                }
                 memcpy((char *)buf + (size_t)i * w,
                        (const char *)src->v.raw + (size_t)(i & cmask(src)) * w, w);
                 SETV(ov, i);

@@ -13,6 +13,8 @@ typedef enum step_op {
     ST_NEG,
     ST_CMP,      /* a kind b; in_type: INT64 (also timestamp, bool cast), FLOAT64, STRING */
     ST_SYMCMP,   /* symbol a = / <> / IN list of strings, resolved per dictionary */
+    ST_SYMMAP,   /* symbol a LIKE / < <= > >= the string val: evaluated once per dictionary
+                    entry into a table, then looked up per row by code */
     ST_AND, ST_OR, ST_NOT,
     ST_ISNULL,   /* negate: IS NOT NULL */
     ST_IN,       /* a IN list (same in_type) */

@@ -18,9 +18,9 @@ sdb_rc sdb_gtab_init(sdb_gtab *t, const sdb_alloc *al, uint32_t stride, uint32_t
         return SDB_OK;
     }
     t->mask = 63;
-    if ((t->slots = sdb_alloc_get(al, 64 * 4, err)) == NULL)
+    if ((t->slots = sdb_alloc_get(al, 64 * sizeof *t->slots, err)) == NULL)
         return err->code;
-    memset(t->slots, 0, 64 * 4);
+    memset(t->slots, 0, 64 * sizeof *t->slots);
     return SDB_OK;
 }
 
@@ -79,14 +79,23 @@ sdb_rc sdb_gtab_find_dense(sdb_gtab *t, uint32_t k, uint32_t *gid, sdb_err *err)
     return SDB_OK;
 }
 
+static inline uint64_t slot_of(uint64_t hash, uint32_t g)
+{
+    return (hash & 0xffffffff00000000ULL) | (uint64_t)(g + 1);
+}
+
 bool sdb_gtab_lookup(const sdb_gtab *t, const void *key, uint32_t len, uint64_t hash,
                      uint32_t *gid)
 {
+    const uint64_t tag = hash & 0xffffffff00000000ULL;
     for (uint32_t s = (uint32_t)hash & t->mask;; s = (s + 1) & t->mask) {
-        uint32_t g = t->slots[s];
-        if (g == 0)
+        uint64_t e = t->slots[s];
+        uint32_t g;
+        if (e == 0)
             return false;
-        g--;
+        if ((e & 0xffffffff00000000ULL) != tag)
+            continue;
+        g = (uint32_t)e - 1;
         if (t->hashes[g] == hash && t->keys[g].len == len &&
             (len == 0 || memcmp(t->keys[g].p, key, len) == 0)) {
             *gid = g;
@@ -98,15 +107,15 @@ bool sdb_gtab_lookup(const sdb_gtab *t, const void *key, uint32_t len, uint64_t 
 static sdb_rc grow(sdb_gtab *t, sdb_err *err)
 {
     uint32_t ncap = (t->mask + 1) * 2, nmask = ncap - 1;
-    uint32_t *ns = sdb_alloc_get(&t->al, (size_t)ncap * 4, err);
+    uint64_t *ns = sdb_alloc_get(&t->al, (size_t)ncap * sizeof *ns, err);
     if (ns == NULL)
         return err->code;
-    memset(ns, 0, (size_t)ncap * 4);
+    memset(ns, 0, (size_t)ncap * sizeof *ns);
     for (uint32_t g = 0; g < t->n; g++) {
         uint32_t s = (uint32_t)t->hashes[g] & nmask;
         while (ns[s] != 0)
             s = (s + 1) & nmask;
-        ns[s] = g + 1;
+        ns[s] = slot_of(t->hashes[g], g);
     }
     t->slots = ns;
     t->mask = nmask;
@@ -116,7 +125,7 @@ static sdb_rc grow(sdb_gtab *t, sdb_err *err)
 sdb_rc sdb_gtab_find(sdb_gtab *t, const void *key, uint32_t len, uint64_t hash, uint32_t *gid,
                      sdb_err *err)
 {
-    uint32_t s, g;
+    uint32_t s, g = 0;
     char *copy;
     if (sdb_gtab_lookup(t, key, len, hash, gid))
         return SDB_OK;
@@ -132,7 +141,7 @@ sdb_rc sdb_gtab_find(sdb_gtab *t, const void *key, uint32_t len, uint64_t hash, 
     t->hashes[g] = hash;
     for (s = (uint32_t)hash & t->mask; t->slots[s] != 0; s = (s + 1) & t->mask)
         ;
-    t->slots[s] = g + 1;
+    t->slots[s] = slot_of(hash, g);
     *gid = g;
     return SDB_OK;
 }

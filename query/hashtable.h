@@ -27,7 +27,8 @@ typedef struct sdb_gtab {
     sdb_str *keys;         /* per group: the key bytes (hash mode) */
     uint64_t *hashes;      /* per group (hash mode); the dense key (dense mode) */
     uint32_t kcap;         /* entries allocated in keys/hashes */
-    uint32_t *slots;       /* group id + 1, 0 = empty (hash mode) */
+    uint64_t *slots;       /* high 32 bits of the hash << 32 | group id + 1; 0 = empty (hash
+                              mode): a probe compares the tag before touching the group */
     uint32_t mask;         /* slots - 1 */
     bool dense;
     uint32_t dense_n;      /* dense keys 0..dense_n-1 */

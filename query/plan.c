@@ -285,6 +285,9 @@ static sdb_pexpr *bind_func(binder *b, const sdb_expr *e, scope sc)
                          e->v.func.distinct, e->pos, &f, b->err) != SDB_OK)
         return NULL;
     if (f->kind == SDB_FUNC_AGGREGATE) {
+        if (b->in_agg)
+            return fail(b, SDB_ERR_SCHEMA, e->pos,
+                        "aggregate function '%s' inside another aggregate", f->name);
         if (sc != SCOPE_AGG)
             return fail(b, SDB_ERR_SCHEMA, e->pos, "aggregate function '%s' is not allowed in %s",
                         f->name, b->clause);
@@ -725,11 +728,7 @@ sdb_rc sdb_plan_select(sdb_qmem *m, const sdb_select *sel, const sdb_table_snap 
         }
         order[i].col = (uint32_t)ref;
         order[i].desc = oi->desc;
-        if (oi->nulls != SDB_NULLS_DEFAULT &&
-            (oi->nulls == SDB_NULLS_FIRST) != oi->desc)
-            return fail(b, SDB_ERR_SCHEMA, oi->expr->pos,
-                        "NULLS %s is not supported: NULLs sort last ascending, first descending",
-                        oi->nulls == SDB_NULLS_FIRST ? "FIRST" : "LAST"), err->code;
+        order[i].nulls_first = oi->nulls == SDB_NULLS_FIRST;
     }
     spec->naggs = b->naggs;
     if (b->naggs > 0) {

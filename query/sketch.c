@@ -128,7 +128,13 @@ bool sdb_sketch_quantile(const sdb_sketch *s, double q, double *out)
         q = 0;
     if (q > 1)
         q = 1;
-    rank = (uint64_t)floor(q * (double)(s->count - 1)); /* 0-based lower closest rank */
+    {
+        /* 0-based lower closest rank; a decoded count near 2^64 must not overflow the cast */
+        double r = floor(q * (double)(s->count - 1));
+        rank = r < 18446744073709551616.0 ? (uint64_t)r : s->count - 1;
+        if (rank > s->count - 1)
+            rank = s->count - 1;
+    }
     /* most negative first: the mirrored store from its highest index down */
     for (uint32_t k = s->neg.n; k-- > 0 && !found;) {
         seen += s->neg.c[k];
@@ -195,7 +201,7 @@ static sdb_rc store_de(sdb_sketch_store *st, const sdb_alloc *al, const uint8_t 
     off = (int32_t)sdb_get_le32(p);
     n = sdb_get_le32(p + 4);
     p += 8;
-    if (n > 2 * MAX_INDEX || off < -MAX_INDEX || off > MAX_INDEX ||
+    if (n > 2 * MAX_INDEX || off < -MAX_INDEX || (int64_t)off + n > MAX_INDEX + 1 ||
         (size_t)(end - p) / 8 < n)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "sketch: store of %u buckets at %d is invalid", n,
                         off);
@@ -262,20 +268,57 @@ sdb_rc sdb_hll_merge(sdb_hll *dst, const sdb_alloc *al, const sdb_hll *src, sdb_
     return SDB_OK;
 }
 
+/* Ertl's improved estimator ("New cardinality estimation algorithms for HyperLogLog
+ * sketches", 2017, algorithm 6): unbiased from empty to huge without the empirical bias
+ * tables of HLL++ or the switch to linear counting. */
+static double hll_sigma(double x)
+{
+    double y = 1, z = x, zp;
+    if (x == 1)
+        return INFINITY;
+    do {
+        x *= x;
+        zp = z;
+        z += x * y;
+        y += y;
+    } while (zp != z);
+    return z;
+}
+
+static double hll_tau(double x)
+{
+    double y = 1, z, zp;
+    if (x == 0 || x == 1)
+        return 0;
+    z = 1 - x;
+    do {
+        x = sqrt(x);
+        zp = z;
+        y *= 0.5;
+        z -= (1 - x) * (1 - x) * y;
+    } while (zp != z);
+    return z / 3;
+}
+
 uint64_t sdb_hll_estimate(const sdb_hll *h)
 {
-    double sum = 0, m = SDB_HLL_M, e;
-    uint32_t zeros = 0;
+    enum { Q = 64 - SDB_HLL_P };
+    uint32_t c[Q + 2] = {0};
+    double m = SDB_HLL_M, z;
     if (h->reg == NULL)
         return 0;
-    for (uint32_t k = 0; k < SDB_HLL_M; k++) {
-        sum += ldexp(1.0, -(int)h->reg[k]);
-        zeros += h->reg[k] == 0;
-    }
-    e = (0.7213 / (1.0 + 1.079 / m)) * m * m / sum;
-    if (e <= 2.5 * m && zeros > 0)
-        e = m * log(m / (double)zeros);
-    return (uint64_t)llround(e);
+    for (uint32_t k = 0; k < SDB_HLL_M; k++)
+        c[h->reg[k] <= Q + 1 ? h->reg[k] : Q + 1]++;
+    if (c[0] == SDB_HLL_M)
+        return 0;
+    z = m * hll_tau(1 - (double)c[Q + 1] / m);
+    for (int k = Q; k >= 1; k--)
+        z = 0.5 * (z + c[k]);
+    z += m * hll_sigma((double)c[0] / m);
+    z = m * m / (2 * log(2)) / z;
+    if (!(z < 9.2e18)) /* every register saturated (only decoded states get here) */
+        return (uint64_t)INT64_MAX;
+    return (uint64_t)llround(z);
 }
 
 sdb_rc sdb_hll_serialize(const sdb_hll *h, sdb_buf *b, sdb_err *err)

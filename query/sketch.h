@@ -5,8 +5,8 @@
  *
  * Quantile sketch, relative accuracy a = 0.01: gamma = (1 + a) / (1 - a). A value v > 0
  * goes to bucket i = ceil(log_gamma(v)), which covers (gamma^(i-1), gamma^i]; a negative
- * value to the bucket of -v in a mirrored store; zeros are counted apart; NaN and infinities
- * are ignored. The value reported for bucket i is 2 gamma^i / (gamma + 1), which is within a
+ * value to the bucket of -v in a mirrored store; zeros (and |v| < 1e-300, where the bound
+ * does not hold) are counted apart; NaN and infinities are ignored. The value reported for bucket i is 2 gamma^i / (gamma + 1), which is within a
  * relative error a of every value of the bucket. Ranking: for n values x_0 <= ... <= x_(n-1)
  * and q in [0, 1], quantile(x, q) reports the bucket that holds x_r with
  * r = floor(q * (n - 1)), the lower of the two closest ranks that quantile_exact
@@ -16,9 +16,10 @@
  * merge order. Memory: one uint64 per bucket between the lowest and highest used index
  * (about 1,700 buckets for values spanning 1e-6..1e9).
  *
- * HyperLogLog with 2^12 one-byte registers over XXH3-64 hashes: standard error
- * 1.04 / sqrt(4096) = 1.6% (so about 3.3% at two standard deviations), with linear
- * counting for small cardinalities (exact-ish below a few hundred). */
+ * HyperLogLog with 2^12 one-byte registers over XXH3-64 hashes and Ertl's improved
+ * estimator (no bias correction tables, no switch to linear counting): standard error about
+ * 1.04 / sqrt(4096) = 1.6% (so about 3.3% at two standard deviations) at every cardinality,
+ * near exact below a few hundred. */
 #ifndef SDB_QUERY_SKETCH_H
 #define SDB_QUERY_SKETCH_H
 

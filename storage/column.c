@@ -318,11 +318,81 @@ static sdb_rc map_columns(sdb_batch *dst, const sdb_batch *src, int *map, sdb_er
     return SDB_OK;
 }
 
+/* Copy the validity bits of src rows [0, n) to dst rows [dst->n, dst->n + n). */
+static void copy_valid(sdb_column *d, const sdb_column *s, uint64_t n)
+{
+    uint64_t at = d->n;
+    if ((at & 63) == 0) {
+        memcpy(d->valid + at / 64, s->valid, (size_t)((n + 63) / 64) * sizeof(uint64_t));
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++)
+        set_valid(d, at + i, sdb_column_valid(s, i));
+}
+
+/* All rows of s appended to d of the same type, with whole-array copies: the flush path
+ * concatenates memtable chunks with it. */
+static sdb_rc append_all_same(sdb_column *d, const sdb_column *s, sdb_err *err)
+{
+    uint64_t n = s->n, at = d->n;
+    SDB_TRY(sdb_column_reserve(d, at + n, err));
+    copy_valid(d, s, n);
+    switch (d->type) {
+    case SDB_TYPE_TIMESTAMP:
+    case SDB_TYPE_INT64:
+    case SDB_TYPE_FLOAT64: memcpy(d->v.i64 + at, s->v.i64, (size_t)n * 8); break;
+    case SDB_TYPE_BOOL: memcpy(d->v.b8 + at, s->v.b8, (size_t)n); break;
+    case SDB_TYPE_SYMBOL: {
+        uint32_t nd = sdb_symdict_count(s->dict);
+        uint32_t *remap = malloc((nd ? nd : 1) * sizeof *remap);
+        if (remap == NULL)
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory to remap %u symbols", nd);
+        for (uint32_t c = 0; c < nd; c++) {
+            uint32_t len;
+            const char *str = sdb_symdict_get(s->dict, c, &len);
+            sdb_rc rc = sdb_symdict_intern(d->dict, str, len, &remap[c], err);
+            if (rc != SDB_OK) {
+                free(remap);
+                return rc;
+            }
+        }
+        for (uint64_t i = 0; i < n; i++)
+            d->v.code[at + i] = sdb_column_valid(s, i) ? remap[s->v.code[i]] : 0;
+        free(remap);
+        break;
+    }
+    case SDB_TYPE_STRING: {
+        uint64_t base = s->v.off[0], bytes = s->v.off[n] - base;
+        if (bytes > d->bytes_cap - d->nbytes) {
+            uint64_t cap = d->bytes_cap ? d->bytes_cap : 1024;
+            char *b;
+            while (cap - d->nbytes < bytes)
+                cap *= 2;
+            if ((b = realloc(d->bytes, (size_t)cap)) == NULL)
+                return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %llu bytes of strings",
+                                (unsigned long long)cap);
+            d->bytes = b;
+            d->bytes_cap = cap;
+        }
+        if (bytes > 0)
+            memcpy(d->bytes + d->nbytes, s->bytes + base, (size_t)bytes);
+        for (uint64_t i = 1; i <= n; i++)
+            d->v.off[at + i] = d->nbytes + (s->v.off[i] - base);
+        d->nbytes += bytes;
+        break;
+    }
+    }
+    d->n = at + n;
+    return SDB_OK;
+}
+
 static sdb_rc append_column(sdb_column *d, const sdb_column *s, const uint32_t *rows, uint64_t n,
                             sdb_err *err)
 {
     uint32_t *remap = NULL;
     sdb_rc rc = SDB_OK;
+    if (rows == NULL && d->type == s->type)
+        return append_all_same(d, s, err);
     SDB_TRY(sdb_column_reserve(d, d->n + n, err));
     if (s->type == SDB_TYPE_SYMBOL && d->type == SDB_TYPE_SYMBOL) {
         uint32_t nd = sdb_symdict_count(s->dict);

@@ -5,9 +5,15 @@
  *
  *   PLAIN  lw u8 | packed lengths (n, lw bits) | bytes
  *   CONST  the one value's bytes (its length is the block length)
- *   DICT   ndict u32 | form u8 | dictionary | cw u8 | packed codes (n, cw bits, < ndict)
- *          form 0: lw u8 | packed dictionary lengths | dictionary bytes
- *          form 1: h u32 | ndict x h bytes (every entry 2h hex digits, packed as in HEX)
+ *   DICT   ndict u32 | form u8 | dictionary | codes
+ *          form bit 0 clear: lw u8 | packed dictionary lengths | dictionary bytes
+ *          form bit 0 set:   h u32 | ndict x h bytes (every entry 2h hex digits, as in HEX)
+ *          form bit 1 clear: codes are cw u8 | packed codes (n, cw bits, < ndict)
+ *          form bit 1 set:   codes are recency-coded, as PFOR (encoding_int.h) of n values:
+ *                            0 = the next value not seen before in the block, r > 0 = the
+ *                            value first seen r new values ago. The dictionary is in order of
+ *                            first appearance, so ids that recur close together (the spans of
+ *                            one trace, sorted by time) take a few bits instead of log2(ndict).
  *   HEX    h u32 | n x h bytes (each value is 2h hex digits [0-9a-f], two per byte,
  *          high nibble first)
  * Decoders bound the bytes a block may expand to by SDB_ENC_STR_MAX_BYTES. */
@@ -155,10 +161,43 @@ static void hex_pack(const uint8_t *p, uint64_t nbytes, uint8_t *q)
         q[j] = (uint8_t)(nib(p[2 * j]) << 4 | nib(p[2 * j + 1]));
 }
 
-/* DICT size from the statistics (form 1 when every value is hex). */
-static uint64_t dict_size(uint32_t n, const str_stats *s)
+/* Recency value of row i: 0 for a first appearance, else how many new values ago. */
+static inline uint64_t recency(const uint32_t *codes, uint32_t i, uint32_t *next)
 {
-    const uint64_t codes = 1 + sdb_bitpack_bytes(n, sdb_enc_bits(s->ndict - 1));
+    uint32_t c = codes[i];
+    if (c == *next) {
+        (*next)++;
+        return 0;
+    }
+    return (uint64_t)(*next - c);
+}
+
+/* PFOR may read the values more than once and in any order: fill from a precomputed array. */
+static void recency_fill(const void *ctx, uint32_t first, uint32_t m, uint64_t *x)
+{
+    const uint32_t *r = ctx;
+    for (uint32_t j = 0; j < m; j++)
+        x[j] = r[first + j];
+}
+
+/* Bytes of the recency-coded code section, and its PFOR width. */
+static size_t recency_size(uint32_t n, const str_stats *s, unsigned *width)
+{
+    uint32_t hist[65] = {0}, next = 0;
+    for (uint32_t i = 0; i < n; i++)
+        sdb_pfor_hist_add(hist, recency(s->codes, i, &next));
+    return sdb_pfor_plan(hist, n, n, width);
+}
+
+/* DICT size from the statistics (form bit 0 when every value is hex), with the smaller of the
+ * two code sections; *recent says which. */
+static uint64_t dict_size(uint32_t n, const str_stats *s, bool *recent, unsigned *rwidth)
+{
+    uint64_t codes = 1 + sdb_bitpack_bytes(n, sdb_enc_bits(s->ndict - 1));
+    uint64_t rcodes = recency_size(n, s, rwidth);
+    *recent = rcodes < codes;
+    if (*recent)
+        codes = rcodes;
     if (s->hex)
         return 4 + 1 + 4 + s->dict_bytes / 2 + codes;
     return 4 + 1 + 1 + sdb_bitpack_bytes(s->ndict, sdb_enc_bits(s->dict_max)) + s->dict_bytes +
@@ -170,8 +209,11 @@ static sdb_rc enc_dict(const uint64_t *off, const char *bytes, uint32_t n, const
 {
     uint64_t tmp[CHUNK];
     const unsigned lw = sdb_enc_bits(s->dict_max), cw = sdb_enc_bits(s->ndict - 1);
+    unsigned rwidth;
+    bool recent;
+    (void)dict_size(n, s, &recent, &rwidth);
     SDB_TRY(sdb_buf_put_le32(out, s->ndict, err));
-    SDB_TRY(sdb_buf_put_u8(out, s->hex ? 1 : 0, err));
+    SDB_TRY(sdb_buf_put_u8(out, (uint8_t)((s->hex ? 1 : 0) | (recent ? 2 : 0)), err));
     if (s->hex) {
         const uint64_t h = (off[1] - off[0]) / 2;
         if (h > UINT32_MAX)
@@ -196,6 +238,17 @@ static sdb_rc enc_dict(const uint64_t *off, const char *bytes, uint32_t n, const
             const uint32_t i = s->first[d];
             SDB_TRY(sdb_buf_append(out, bytes + off[i], off[i + 1] - off[i], err));
         }
+    }
+    if (recent) {
+        uint32_t *r = malloc((size_t)n * sizeof *r), next = 0;
+        sdb_rc rc;
+        if (r == NULL)
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "string dict: no memory for %u codes", n);
+        for (uint32_t i = 0; i < n; i++)
+            r[i] = (uint32_t)recency(s->codes, i, &next);
+        rc = sdb_pfor_write(recency_fill, r, n, 0, rwidth, out, err);
+        free(r);
+        return rc;
     }
     SDB_TRY(sdb_buf_put_u8(out, (uint8_t)cw, err));
     for (uint32_t c = 0; c < n; c += CHUNK) {
@@ -305,7 +358,9 @@ sdb_rc sdb_enc_str(const uint64_t *off, const char *bytes, uint32_t n, sdb_buf *
         best = size;
     }
     if (s.ndict > 1) {
-        size = dict_size(n, &s);
+        bool recent;
+        unsigned rwidth;
+        size = dict_size(n, &s, &recent, &rwidth);
         if (size < best) {
             pick = SDB_ENC_DICT;
             best = size;
@@ -394,6 +449,37 @@ static sdb_rc dec_hex(const uint8_t *src, size_t len, uint32_t n, uint64_t *off,
     return SDB_OK;
 }
 
+/* Recency-coded codes (form bit 1) of n rows into codes[0..n); the section must fill src. */
+static sdb_rc dec_recency(const char *what, const uint8_t *src, size_t len, uint32_t n,
+                          uint32_t ndict, uint64_t *codes, sdb_err *err)
+{
+    sdb_pfor p;
+    size_t used;
+    uint32_t cur = 0;
+    uint64_t next = 0;
+    SDB_TRY(sdb_pfor_open(what, src, len, n, &p, &used, err));
+    if (used != len)
+        return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes after the codes", what,
+                        len - used);
+    sdb_pfor_get(&p, 0, n, codes, &cur);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t r = codes[i];
+        if (r == 0) {
+            codes[i] = next++;
+        } else if (r > next) {
+            return SDB_FAIL(err, SDB_ERR_CORRUPT,
+                            "%s block: row %u refers %llu values back, only %llu seen", what, i,
+                            (unsigned long long)r, (unsigned long long)next);
+        } else {
+            codes[i] = next - r;
+        }
+        if (next > ndict)
+            return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: more than %u distinct values", what,
+                            ndict);
+    }
+    return SDB_OK;
+}
+
 static sdb_rc dec_dict(const uint8_t *src, size_t len, uint32_t n, uint64_t *off, sdb_buf *bytes,
                        sdb_err *err)
 {
@@ -413,12 +499,12 @@ static sdb_rc dec_dict(const uint8_t *src, size_t len, uint32_t n, uint64_t *off
     if (ndict == 0 || ndict > n)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %u distinct values for %u rows", what,
                         ndict, n);
-    if (form > 1)
+    if (form > 3)
         return SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: unknown dictionary form %u", what,
                         form);
     if ((doff = malloc(((size_t)ndict + 1) * sizeof *doff)) == NULL)
         return SDB_FAIL(err, SDB_ERR_NOMEM, "%s: no memory for %u values", what, ndict);
-    if (form == 0) {
+    if ((form & 1) == 0) {
         const unsigned lw = src[5];
         size_t lbytes;
         if (lw > 64) {
@@ -461,6 +547,11 @@ static sdb_rc dec_dict(const uint8_t *src, size_t len, uint32_t n, uint64_t *off
         dbytes = expanded;
         pos = 9 + (size_t)(h * ndict);
     }
+    if (form & 2) {
+        if ((rc = dec_recency(what, src + pos, len - pos, n, ndict, off + 1, err)) != SDB_OK)
+            goto out;
+        goto codes_done;
+    }
     if (pos >= len) {
         rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: %zu bytes, code width byte missing", what,
                       len);
@@ -477,6 +568,7 @@ static sdb_rc dec_dict(const uint8_t *src, size_t len, uint32_t n, uint64_t *off
         goto out;
     }
     sdb_bitunpack(src + pos, n, cw, off + 1);
+codes_done:
     for (uint32_t i = 1; i <= n; i++) {
         if (off[i] >= ndict) {
             rc = SDB_FAIL(err, SDB_ERR_CORRUPT, "%s block: row %u has code %llu, not below %u",

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "storage/bloom.h"
+#include "storage/common/cursor.h"
 #include "storage/common/endian.h"
 #include "storage/common/hash.h"
 #include "storage/encoding.h"
@@ -39,58 +40,17 @@ struct sdb_seg {
     char **dict_mem;     /* per column: decoded dictionary allocation, or NULL */
 };
 
-typedef struct cursor {
-    const uint8_t *p;
-    const uint8_t *end;
-    bool bad;
-} cursor;
-
-static const uint8_t *take(cursor *c, size_t n)
-{
-    const uint8_t *p = c->p;
-    if (c->bad || n > (size_t)(c->end - c->p)) {
-        c->bad = true;
-        return NULL;
-    }
-    c->p += n;
-    return p;
-}
-
-static uint8_t get8(cursor *c)
-{
-    const uint8_t *p = take(c, 1);
-    return p ? p[0] : 0;
-}
-
-static uint16_t get16(cursor *c)
-{
-    const uint8_t *p = take(c, 2);
-    return p ? sdb_get_le16(p) : 0;
-}
-
-static uint32_t get32(cursor *c)
-{
-    const uint8_t *p = take(c, 4);
-    return p ? sdb_get_le32(p) : 0;
-}
-
-static uint64_t get64(cursor *c)
-{
-    const uint8_t *p = take(c, 8);
-    return p ? sdb_get_le64(p) : 0;
-}
-
 #define CORRUPT(s, ...) SDB_FAIL(err, SDB_ERR_CORRUPT, __VA_ARGS__)
 
-static sdb_rc read_ref(sdb_seg *s, cursor *c, sdb_seg_blockref *r, const char *col, uint32_t blk,
+static sdb_rc read_ref(sdb_seg *s, sdb_cursor *c, sdb_seg_blockref *r, const char *col, uint32_t blk,
                        sdb_err *err)
 {
-    r->offset = get64(c);
-    r->stored = get64(c);
-    r->raw = get64(c);
-    r->enc = get8(c);
-    r->codec = get8(c);
-    r->checksum = get64(c);
+    r->offset = sdb_cur_u64(c);
+    r->stored = sdb_cur_u64(c);
+    r->raw = sdb_cur_u64(c);
+    r->enc = sdb_cur_u8(c);
+    r->codec = sdb_cur_u8(c);
+    r->checksum = sdb_cur_u64(c);
     if (c->bad)
         return CORRUPT(s, "%s: footer ends inside column '%s' block %u", s->path, col, blk);
     if (r->offset < SDB_SEG_HEADER_SIZE || r->offset > s->data_end ||
@@ -194,15 +154,15 @@ static sdb_rc load_dict(sdb_seg *s, uint32_t ci, sdb_codec_ctx *ctx, sdb_err *er
 
 static sdb_rc parse_footer(sdb_seg *s, const uint8_t *f, uint64_t flen, sdb_err *err)
 {
-    cursor c = {f, f + flen, false};
+    sdb_cursor c = sdb_cursor_make(f, (size_t)flen);
     sdb_codec_ctx *ctx = NULL;
     sdb_rc rc = SDB_OK;
     uint32_t meta_len;
-    s->ncols = get32(&c);
-    s->nrows = get64(&c);
-    s->block_rows = get32(&c);
-    s->nblocks = get32(&c);
-    meta_len = get32(&c);
+    s->ncols = sdb_cur_u32(&c);
+    s->nrows = sdb_cur_u64(&c);
+    s->block_rows = sdb_cur_u32(&c);
+    s->nblocks = sdb_cur_u32(&c);
+    meta_len = sdb_cur_u32(&c);
     if (c.bad)
         return CORRUPT(s, "%s: footer too short", s->path);
     if (s->ncols == 0 || s->ncols > SDB_SEG_MAX_COLS)
@@ -213,7 +173,7 @@ static sdb_rc parse_footer(sdb_seg *s, const uint8_t *f, uint64_t flen, sdb_err 
         s->nblocks != (s->nrows + s->block_rows - 1) / s->block_rows)
         return CORRUPT(s, "%s: footer claims %llu rows in %u blocks of %u", s->path,
                        (unsigned long long)s->nrows, s->nblocks, s->block_rows);
-    if (meta_len > SDB_SEG_MAX_META || (s->meta = (const char *)take(&c, meta_len)) == NULL)
+    if (meta_len > SDB_SEG_MAX_META || (s->meta = (const char *)sdb_cur_take(&c, meta_len)) == NULL)
         return CORRUPT(s, "%s: footer metadata of %u bytes does not fit", s->path, meta_len);
     s->meta_len = meta_len;
     /* every block entry takes at least 58 footer bytes: bound the allocation by what is there */
@@ -229,10 +189,10 @@ static sdb_rc parse_footer(sdb_seg *s, const uint8_t *f, uint64_t flen, sdb_err 
     }
     for (uint32_t ci = 0; ci < s->ncols; ci++) {
         sdb_seg_col *col = &s->cols[ci];
-        uint16_t nlen = get16(&c);
-        const uint8_t *name = take(&c, nlen);
-        uint8_t type = get8(&c), flags = get8(&c);
-        uint16_t reserved = get16(&c);
+        uint16_t nlen = sdb_cur_u16(&c);
+        const uint8_t *name = sdb_cur_take(&c, nlen);
+        uint8_t type = sdb_cur_u8(&c), flags = sdb_cur_u8(&c);
+        uint16_t reserved = sdb_cur_u16(&c);
         char *copy;
         if (c.bad || nlen == 0) {
             rc = CORRUPT(s, "%s: footer ends inside column %u", s->path, ci);
@@ -262,7 +222,7 @@ static sdb_rc parse_footer(sdb_seg *s, const uint8_t *f, uint64_t flen, sdb_err 
         if (col->type == SDB_TYPE_SYMBOL) {
             if ((rc = read_ref(s, &c, &col->dict_ref, copy, UINT32_MAX, err)) != SDB_OK)
                 goto out;
-            col->dict_count = get32(&c);
+            col->dict_count = sdb_cur_u32(&c);
             if (c.bad) {
                 rc = CORRUPT(s, "%s: footer ends inside the dictionary of '%s'", s->path, copy);
                 goto out;
@@ -277,14 +237,14 @@ static sdb_rc parse_footer(sdb_seg *s, const uint8_t *f, uint64_t flen, sdb_err 
             uint64_t mn, mx;
             if ((rc = read_ref(s, &c, &blk->ref, copy, b, err)) != SDB_OK)
                 goto out;
-            blk->rows = get32(&c);
-            blk->nulls = get32(&c);
-            mn = get64(&c);
-            mx = get64(&c);
+            blk->rows = sdb_cur_u32(&c);
+            blk->nulls = sdb_cur_u32(&c);
+            mn = sdb_cur_u64(&c);
+            mx = sdb_cur_u64(&c);
             if (col->has_filter) {
-                blk->filter_len = get32(&c);
+                blk->filter_len = sdb_cur_u32(&c);
                 if (blk->filter_len > SDB_SEG_MAX_FILTER || blk->filter_len % SDB_BLOOM_BUCKET ||
-                    (blk->filter = take(&c, blk->filter_len)) == NULL) {
+                    (blk->filter = sdb_cur_take(&c, blk->filter_len)) == NULL) {
                     rc = CORRUPT(s, "%s: column '%s' block %u: bad filter of %u bytes", s->path,
                                  copy, b, blk->filter_len);
                     goto out;

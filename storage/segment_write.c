@@ -455,20 +455,27 @@ out:
 static void fit_block_rows(writer *w)
 {
     const sdb_batch *b = w->batch;
+    uint64_t total = 0;
+    /* the common case: all the strings of a column together fit one block */
+    for (uint32_t ci = 0; ci < b->ncols; ci++)
+        if (b->cols[ci].type == SDB_TYPE_STRING)
+            total += b->cols[ci].nbytes + 16 * b->nrows;
+    if (total <= SDB_SEG_MAX_RAW_BLOCK / 2)
+        return;
     for (;;) {
         bool fits = true;
         for (uint32_t ci = 0; ci < b->ncols && fits; ci++) {
             const sdb_column *c = &b->cols[ci];
-            uint64_t acc = 0;
             if (c->type != SDB_TYPE_STRING)
                 continue;
-            for (uint64_t r = 0; r < b->nrows && fits; r++) {
-                uint32_t s = src_row(w, r);
-                if (r % w->block_rows == 0)
-                    acc = 0;
-                acc += c->v.off[s + 1] - c->v.off[s] + 16;
-                if (acc > SDB_SEG_MAX_RAW_BLOCK / 2)
-                    fits = false;
+            for (uint64_t first = 0; first < b->nrows && fits; first += w->block_rows) {
+                uint64_t acc = 0, end = first + w->block_rows < b->nrows ? first + w->block_rows
+                                                                         : b->nrows;
+                for (uint64_t r = first; r < end; r++) {
+                    uint32_t s = src_row(w, r);
+                    acc += c->v.off[s + 1] - c->v.off[s] + 16;
+                }
+                fits = acc <= SDB_SEG_MAX_RAW_BLOCK / 2;
             }
         }
         if (fits || w->block_rows == 1)

@@ -10,6 +10,8 @@ int sdb_cmd_compact(int argc, char **argv)
 {
     const char *data = "./spandb-data", *table = NULL;
     sdb_db_opts o;
+    sdb_db_open_report rep;
+    char repair[512];
     sdb_db *db;
     sdb_err err;
     sdb_db_stats before, after;
@@ -25,10 +27,13 @@ int sdb_cmd_compact(int argc, char **argv)
         }
     }
     sdb_db_opts_default(&o);
-    if (sdb_db_open(data, &o, &db, NULL, &err) != SDB_OK) {
+    if (sdb_db_open(data, &o, &db, &rep, &err) != SDB_OK) {
         fprintf(stderr, "spandb compact: %s\n", err.msg);
         return 1;
     }
+    sdb_db_open_report_text(&rep, repair, sizeof repair);
+    if (repair[0] != '\0')
+        fprintf(stderr, "spandb compact: %s: %s\n", data, repair);
     sdb_db_get_stats(db, &before);
     if (sdb_db_flush(db, table, &err) != SDB_OK || sdb_db_compact(db, table, true, 0, &err) != SDB_OK) {
         fprintf(stderr, "spandb compact: %s\n", err.msg);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "engine/gen.h"
+#include "storage/common/timefmt.h"
 #include "tools/commands.h"
 
 enum { FMT_ILP, FMT_CSV, FMT_OTLP };
@@ -102,7 +103,7 @@ int sdb_cmd_gen(int argc, char **argv)
                 return 2;
             }
         } else if (strcmp(a, "--start") == 0) {
-            if (sdb_gen_parse_time(val, &o.start_ns, &err) != SDB_OK) {
+            if (sdb_time_parse(val, strlen(val), &o.start_ns, &err) != SDB_OK) {
                 fprintf(stderr, "spandb gen: --start: %s\n", err.msg);
                 return 2;
             }

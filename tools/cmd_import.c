@@ -1,8 +1,8 @@
 /* spandb import: bulk load of files into a data directory. Files are streamed (plain, .zst,
  * .lz4 or stdin), parsed, and written straight to segments (the bulk path skips the WAL:
- * rows are durable once their segment is published). Bad records are reported as
- * file:line: reason and skipped; --strict stops at the first. Ends with compaction and a
- * summary. */
+ * rows are durable once their segment is published), zstd-compressed since imported rows
+ * are history. Bad records are reported as file:line: reason and skipped; --strict stops at
+ * the first. Ends with a summary. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine/db.h"
+#include "engine/import.h"
 #include "engine/ingest.h"
 #include "engine/input.h"
 #include "tools/commands.h"
@@ -84,32 +85,171 @@ static void progress(const char *file, const sdb_input *in, uint64_t rows, uint6
 static void import_usage(FILE *f)
 {
     fprintf(f,
-            "usage: spandb import [--data DIR] [--format auto|ilp] [--table T]\n"
-            "                     [--precision ns|us|ms|s] [--strict] [--no-compact] FILE...\n\n"
-            "Load line-protocol files (plain, .zst or .lz4; - for stdin) into DIR.\n\n"
+            "usage: spandb import [--data DIR] [--format F] [--table T] [--prices FILE]\n"
+            "                     [--dedup span_id|none] [--precision ns|us|ms|s] [--strict]\n"
+            "                     [--compact] FILE...\n\n"
+            "Load exported traces or line protocol (plain, .zst or .lz4; - for stdin) into\n"
+            "DIR. Spans go to table spans, evaluation scores to table scores.\n\n"
             "  --data DIR       data directory (default ./spandb-data)\n"
-            "  --format F       input format: auto (by content) or ilp\n"
-            "  --table T        write every row to table T\n"
+            "  --format F       auto (by name and content), ilp, otlp-json, langfuse,\n"
+            "                   langsmith, phoenix (JSON; csv is not implemented yet)\n"
+            "  --table T        line protocol: every row to table T; traces: the span table\n"
+            "  --prices FILE    model price table (Langfuse format) for spans without a\n"
+            "                   cost; 'none' computes no cost (default: the built-in table)\n"
+            "  --dedup D        span_id (default): skip spans whose span_id is already in\n"
+            "                   the span table or earlier in the import; none: keep all\n"
             "  --precision P    unit of timestamps in the input (default ns)\n"
             "  --strict         stop at the first bad line; its batch is not written\n"
-            "  --no-compact     leave the flushed segments as they are\n");
+            "  --compact        merge each partition's segments at the end\n");
+}
+
+/* Totals over all files. */
+typedef struct import_totals {
+    uint64_t rows, bytes, rejected, scores, duplicates, costed;
+} import_totals;
+
+/* One line-protocol file; buf holds its first got bytes already read. */
+static int import_ilp(sdb_db *db, sdb_input *in, char *buf, size_t got, import_state *st,
+                      sdb_ilp_precision prec, const char *table, bool tty, double t0,
+                      import_totals *tot)
+{
+    sdb_ingest *ing = NULL;
+    sdb_ingest_opts io;
+    sdb_ingest_stats s;
+    sdb_err err;
+    double last = 0;
+    int rc = 0;
+    memset(&io, 0, sizeof io);
+    io.precision = prec;
+    io.table = table;
+    io.on_reject = on_reject;
+    io.reject_ctx = st;
+    if (sdb_ingest_create(db, &io, &ing, &err) != SDB_OK) {
+        fprintf(stderr, "spandb import: %s\n", err.msg);
+        return 1;
+    }
+    for (;;) {
+        if (got == 0) {
+            if (sdb_ingest_finish(ing, &err) != SDB_OK) {
+                fprintf(stderr, "spandb import: %s: %s\n", st->file, err.msg);
+                rc = 1;
+            }
+            break;
+        }
+        if (sdb_ingest_feed(ing, buf, got, &err) != SDB_OK) {
+            fprintf(stderr, "spandb import: %s: %s\n", st->file, err.msg);
+            rc = 1;
+            break;
+        }
+        if (st->stop) {
+            sdb_ingest_discard(ing);
+            break;
+        }
+        if (tty && now_s() - last > 0.25) {
+            s = sdb_ingest_get_stats(ing);
+            progress(st->file, in, tot->rows + s.rows, tot->bytes + s.bytes, t0);
+            last = now_s();
+        }
+        if (sdb_input_read(in, buf, READ_CHUNK, &got, &err) != SDB_OK) {
+            fprintf(stderr, "%sspandb import: %s\n", tty ? "\n" : "", err.msg);
+            rc = 1;
+            break;
+        }
+    }
+    if (st->stop)
+        rc = 1; /* the batch with the bad line is discarded above; earlier batches stay */
+    s = sdb_ingest_get_stats(ing);
+    tot->rows += s.written;
+    tot->bytes += s.bytes;
+    sdb_ingest_destroy(ing);
+    return rc;
+}
+
+/* One exported-trace file of format f through the importer. */
+static int import_traces(sdb_import *im, sdb_input *in, char *buf, size_t got,
+                         sdb_import_format f, import_state *st, bool tty, double t0,
+                         import_totals *tot)
+{
+    sdb_import_stats before = sdb_import_get_stats(im), s;
+    sdb_err err;
+    double last = 0;
+    int rc = 0;
+    if (sdb_import_begin(im, f, &err) != SDB_OK) {
+        fprintf(stderr, "spandb import: %s: %s\n", st->file, err.msg);
+        return 1;
+    }
+    for (;;) {
+        if (got == 0) {
+            if (sdb_import_end(im, &err) != SDB_OK) {
+                fprintf(stderr, "spandb import: %s: %s\n", st->file, err.msg);
+                rc = 1;
+            }
+            break;
+        }
+        if (sdb_import_feed(im, buf, got, &err) != SDB_OK) {
+            fprintf(stderr, "spandb import: %s: %s\n", st->file, err.msg);
+            rc = 1;
+            break;
+        }
+        if (st->stop) {
+            sdb_import_discard(im);
+            break;
+        }
+        if (tty && now_s() - last > 0.25) {
+            s = sdb_import_get_stats(im);
+            progress(st->file, in, tot->rows + s.spans + s.scores - before.spans - before.scores,
+                     tot->bytes + s.bytes - before.bytes, t0);
+            last = now_s();
+        }
+        if (sdb_input_read(in, buf, READ_CHUNK, &got, &err) != SDB_OK) {
+            fprintf(stderr, "%sspandb import: %s\n", tty ? "\n" : "", err.msg);
+            rc = 1;
+            break;
+        }
+    }
+    if (st->stop)
+        rc = 1;
+    s = sdb_import_get_stats(im);
+    tot->rows += s.spans + s.scores - before.spans - before.scores;
+    tot->scores += s.scores - before.scores;
+    tot->bytes += s.bytes - before.bytes;
+    tot->duplicates += s.duplicates - before.duplicates;
+    tot->costed += s.costed - before.costed;
+    return rc;
+}
+
+static void import_reject(void *ctx, uint64_t line, const char *reason)
+{
+    import_state *st = ctx;
+    if (st->rejected++ < MAX_REPORTED)
+        fprintf(stderr, "%s:%" PRIu64 ": %s\n", st->file, line, reason);
+    else if (st->rejected == MAX_REPORTED + 1)
+        fprintf(stderr, "spandb import: more rejected records are counted but not shown\n");
+    if (st->strict)
+        st->stop = true;
 }
 
 int sdb_cmd_import(int argc, char **argv)
 {
-    const char *data = "./spandb-data", *format = "auto", *table = NULL;
+    const char *data = "./spandb-data", *format = "auto", *table = NULL, *prices_file = NULL;
     sdb_ilp_precision prec = SDB_ILP_NS;
-    bool strict = false, compact = true, tty = isatty(STDERR_FILENO);
+    bool strict = false, compact = false, dedup = true, tty = isatty(STDERR_FILENO);
     int nfiles = 0, rc = 0;
     char **files = calloc((size_t)argc, sizeof *files);
+    sdb_import_format fmt = SDB_IMPORT_AUTO;
     sdb_db_opts o;
+    sdb_db_open_report rep;
+    char repair[512];
     sdb_db *db = NULL;
+    sdb_import *im = NULL;
+    sdb_prices *prices = NULL;
     sdb_err err;
-    uint64_t tot_rows = 0, tot_bytes = 0, tot_rej = 0;
+    import_totals tot;
     double t0 = now_s();
     import_state st;
     char *buf = NULL;
 
+    memset(&tot, 0, sizeof tot);
     if (files == NULL)
         return 1;
     for (int i = 1; i < argc; i++) {
@@ -124,6 +264,23 @@ int sdb_cmd_import(int argc, char **argv)
             format = argv[++i];
         } else if (strcmp(a, "--table") == 0 && i + 1 < argc) {
             table = argv[++i];
+        } else if (strcmp(a, "--prices") == 0 && i + 1 < argc) {
+            prices_file = argv[++i];
+        } else if (strcmp(a, "--dedup") == 0 && i + 1 < argc) {
+            const char *d = argv[++i];
+            if (strcmp(d, "span_id") == 0)
+                dedup = true;
+            else if (strcmp(d, "none") == 0)
+                dedup = false;
+            else {
+                fprintf(stderr, "spandb import: --dedup takes span_id or none, not '%s'\n", d);
+                free(files);
+                return 2;
+            }
+        } else if (strcmp(a, "--schema") == 0 && i + 1 < argc) {
+            fprintf(stderr, "spandb import: --schema is for csv input, which is not implemented yet\n");
+            free(files);
+            return 2;
         } else if (strcmp(a, "--precision") == 0 && i + 1 < argc) {
             const char *p = argv[++i];
             if (strcmp(p, "ns") == 0)
@@ -141,8 +298,8 @@ int sdb_cmd_import(int argc, char **argv)
             }
         } else if (strcmp(a, "--strict") == 0) {
             strict = true;
-        } else if (strcmp(a, "--no-compact") == 0) {
-            compact = false;
+        } else if (strcmp(a, "--compact") == 0) {
+            compact = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "spandb import: unknown option '%s'\n\n", a);
             import_usage(stderr);
@@ -157,87 +314,105 @@ int sdb_cmd_import(int argc, char **argv)
         free(files);
         return 2;
     }
-    if (strcmp(format, "auto") != 0 && strcmp(format, "ilp") != 0) {
-        fprintf(stderr, "spandb import: format '%s' is not supported yet (auto, ilp)\n", format);
+    if (!sdb_import_format_parse(format, &fmt)) {
+        fprintf(stderr,
+                "spandb import: unknown format '%s' (auto, ilp, otlp-json, langfuse, langsmith, phoenix)\n",
+                format);
+        free(files);
+        return 2;
+    }
+    if (fmt == SDB_IMPORT_CSV) {
+        fprintf(stderr, "spandb import: format '%s' is not implemented yet\n", format);
+        free(files);
+        return 2;
+    }
+    if (prices_file == NULL) {
+        if (sdb_prices_default(&prices, &err) != SDB_OK) {
+            fprintf(stderr, "spandb import: built-in price table: %s\n", err.msg);
+            free(files);
+            return 1;
+        }
+    } else if (strcmp(prices_file, "none") != 0 &&
+               sdb_prices_load_file(prices_file, &prices, &err) != SDB_OK) {
+        fprintf(stderr, "spandb import: %s\n", err.msg);
         free(files);
         return 2;
     }
     sdb_db_opts_default(&o);
     o.bulk = true;
-    if (sdb_db_open(data, &o, &db, NULL, &err) != SDB_OK) {
+    /* a flush holds the memtable twice (chunks and the sorted copy): this bounds the import's
+     * memory whatever the size of the input */
+    o.memtable_rows = 1u << 18;
+    /* imported data is history: write it dense (zstd) at once instead of rewriting it in a
+     * compaction */
+    o.seg = o.compact_seg;
+    o.background_flush = true;
+    if (sdb_db_open(data, &o, &db, &rep, &err) != SDB_OK) {
         fprintf(stderr, "spandb import: %s\n", err.msg);
+        sdb_prices_destroy(prices);
         free(files);
         return 1;
     }
+    sdb_db_open_report_text(&rep, repair, sizeof repair);
+    if (repair[0] != '\0')
+        fprintf(stderr, "spandb import: %s: %s\n", data, repair);
     if ((buf = malloc(READ_CHUNK)) == NULL) {
         fprintf(stderr, "spandb import: out of memory\n");
         sdb_db_close(db, NULL);
+        sdb_prices_destroy(prices);
         free(files);
         return 1;
     }
     for (int f = 0; f < nfiles && rc == 0; f++) {
         sdb_input *in = NULL;
-        sdb_ingest *ing = NULL;
-        sdb_ingest_opts io;
-        sdb_ingest_stats s;
-        double last = 0;
+        sdb_import_format ff = fmt;
+        size_t got = 0;
         memset(&st, 0, sizeof st);
         st.file = strcmp(files[f], "-") == 0 ? "<stdin>" : files[f];
         st.strict = strict;
-        memset(&io, 0, sizeof io);
-        io.precision = prec;
-        io.table = table;
-        io.on_reject = on_reject;
-        io.reject_ctx = &st;
         if (sdb_input_open(files[f], &in, &err) != SDB_OK ||
-            sdb_ingest_create(db, &io, &ing, &err) != SDB_OK) {
+            sdb_input_read(in, buf, READ_CHUNK, &got, &err) != SDB_OK) {
             fprintf(stderr, "spandb import: %s\n", err.msg);
             sdb_input_close(in);
             rc = 1;
             break;
         }
-        for (;;) {
-            size_t got;
-            if (sdb_input_read(in, buf, READ_CHUNK, &got, &err) != SDB_OK) {
-                fprintf(stderr, "%sspandb import: %s\n", tty ? "\n" : "", err.msg);
-                rc = 1;
-                break;
-            }
-            if (got == 0) {
-                if (sdb_ingest_finish(ing, &err) != SDB_OK) {
-                    fprintf(stderr, "spandb import: %s: %s\n", st.file, err.msg);
-                    rc = 1;
-                }
-                break;
-            }
-            if (sdb_ingest_feed(ing, buf, got, &err) != SDB_OK) {
-                fprintf(stderr, "spandb import: %s: %s\n", st.file, err.msg);
-                rc = 1;
-                break;
-            }
-            if (st.stop) {
-                sdb_ingest_discard(ing);
-                break;
-            }
-            if (tty && now_s() - last > 0.25) {
-                s = sdb_ingest_get_stats(ing);
-                progress(st.file, in, tot_rows + s.rows, tot_bytes + s.bytes, t0);
-                last = now_s();
-            }
-        }
-        if (st.stop && strict) {
-            /* the batch with the bad line is discarded above; earlier batches stay */
+        if (ff == SDB_IMPORT_AUTO)
+            ff = sdb_import_detect(files[f], buf, got);
+        if (ff == SDB_IMPORT_CSV) {
+            fprintf(stderr, "spandb import: %s: looks like %s, which is not implemented yet\n",
+                    st.file, sdb_import_format_name(ff));
+            sdb_input_close(in);
             rc = 1;
+            break;
         }
-        s = sdb_ingest_get_stats(ing);
-        tot_rows += s.written;
-        tot_bytes += s.bytes;
-        tot_rej += st.rejected;
-        sdb_ingest_destroy(ing);
+        if (ff == SDB_IMPORT_ILP) {
+            rc = import_ilp(db, in, buf, got, &st, prec, table, tty, t0, &tot);
+        } else {
+            if (im == NULL) {
+                sdb_import_opts io;
+                memset(&io, 0, sizeof io);
+                io.prices = prices;
+                io.dedup = dedup;
+                io.table = table;
+                io.on_reject = import_reject;
+                if (sdb_import_create(db, &io, &im, &err) != SDB_OK) {
+                    fprintf(stderr, "spandb import: %s\n", err.msg);
+                    sdb_input_close(in);
+                    rc = 1;
+                    break;
+                }
+            }
+            sdb_import_set_reject_ctx(im, &st);
+            rc = import_traces(im, in, buf, got, ff, &st, tty, t0, &tot);
+        }
+        tot.rejected += st.rejected;
         sdb_input_close(in);
         if (tty)
             fprintf(stderr, "\r\033[K");
     }
+    sdb_import_destroy(im);
+    sdb_prices_destroy(prices);
     free(buf);
     if (sdb_db_flush(db, NULL, &err) != SDB_OK) {
         fprintf(stderr, "spandb import: %s\n", err.msg);
@@ -249,16 +424,21 @@ int sdb_cmd_import(int argc, char **argv)
     {
         sdb_db_stats ds;
         double el = now_s() - t0;
-        char r[32], rs[32];
+        char r[32], rs[32], extra[160] = "";
         sdb_db_get_stats(db, &ds);
-        human(r, sizeof r, (double)tot_rows);
-        human(rs, sizeof rs, el > 0 ? (double)tot_rows / el : 0);
+        human(r, sizeof r, (double)tot.rows);
+        human(rs, sizeof rs, el > 0 ? (double)tot.rows / el : 0);
+        if (tot.scores > 0 || tot.duplicates > 0 || tot.costed > 0)
+            snprintf(extra, sizeof extra,
+                     " (%" PRIu64 " scores, %" PRIu64 " duplicate spans skipped, %" PRIu64
+                     " costs from the price table)",
+                     tot.scores, tot.duplicates, tot.costed);
         fprintf(stderr,
-                "imported %s rows (%" PRIu64 " rejected) from %d file%s, %.1f MB, in %.2f s: "
+                "imported %s rows%s (%" PRIu64 " rejected) from %d file%s, %.1f MB, in %.2f s: "
                 "%s rows/s; %s now holds %" PRIu64 " rows in %" PRIu64 " segments, %.1f MB "
                 "(%.1f bytes/row)\n",
-                r, tot_rej, nfiles, nfiles == 1 ? "" : "s", (double)tot_bytes / 1e6, el, rs, data,
-                ds.segment_rows, ds.segments, (double)ds.segment_bytes / 1e6,
+                r, extra, tot.rejected, nfiles, nfiles == 1 ? "" : "s", (double)tot.bytes / 1e6,
+                el, rs, data, ds.segment_rows, ds.segments, (double)ds.segment_bytes / 1e6,
                 ds.segment_rows ? (double)ds.segment_bytes / (double)ds.segment_rows : 0.0);
     }
     if (sdb_db_close(db, &err) != SDB_OK) {
@@ -266,7 +446,7 @@ int sdb_cmd_import(int argc, char **argv)
         rc = 1;
     }
     free(files);
-    if (rc == 0 && tot_rej > 0)
+    if (rc == 0 && tot.rejected > 0)
         rc = 1;
     return rc;
 }

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "storage/encoding.h"
+#include "storage/common/timefmt.h"
 #include "storage/segment.h"
 #include "tools/commands.h"
-#include "tools/util.h"
 
 /* "delta:3 for:1" */
 static void count_list(char *out, size_t n, const uint32_t *counts, unsigned k,
@@ -36,7 +36,12 @@ static void stat_text(char *out, size_t n, const sdb_seg_col *c, const sdb_seg_s
     uint32_t len;
     const char *s;
     switch (c->type) {
-    case SDB_TYPE_TIMESTAMP: sdb_tool_format_time(out, n, v->i); break;
+    case SDB_TYPE_TIMESTAMP: {
+        char t[SDB_TIME_FMT_MAX];
+        size_t tlen = sdb_time_format(v->i, t);
+        snprintf(out, n, "%.*s", (int)tlen, t);
+        break;
+    }
     case SDB_TYPE_INT64: snprintf(out, n, "%" PRId64, v->i); break;
     case SDB_TYPE_FLOAT64: snprintf(out, n, "%.6g", v->f); break;
     case SDB_TYPE_BOOL: snprintf(out, n, "%s", v->i ? "true" : "false"); break;

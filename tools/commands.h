@@ -19,6 +19,7 @@ int sdb_cmd_gen(int argc, char **argv);
 int sdb_cmd_import(int argc, char **argv);
 int sdb_cmd_compact(int argc, char **argv);
 int sdb_cmd_query(int argc, char **argv);
+int sdb_cmd_bench(int argc, char **argv);
 int sdb_cmd_serve(int argc, char **argv);
 int sdb_cmd_shell(int argc, char **argv);
 

@@ -3,10 +3,10 @@
 # test.sh; safe to run again. Usage: tools/deps.sh [demo|test]
 set -euo pipefail
 what=${1:-demo}
-pkgs=(gcc pkg-config meson ninja-build libzstd-dev liblz4-dev libxxhash-dev zstd lz4
-      libmicrohttpd-dev zlib1g-dev libedit-dev)
+pkgs=(gcc pkg-config meson ninja-build libzstd-dev liblz4-dev libxxhash-dev libyajl-dev python3
+      zstd lz4 libmicrohttpd-dev zlib1g-dev libedit-dev)
 if [ "$what" = test ]; then
-  pkgs+=(libcriterion-dev clang libclang-rt-14-dev sqlite3)
+  pkgs+=(libcriterion-dev clang libclang-rt-14-dev sqlite3 libsqlite3-dev curl)
   # the real-client tests (tests/server/npm) need node and npm; a node from another
   # source may bundle npm, and Debian's npm package conflicts with it
   command -v node >/dev/null || pkgs+=(nodejs)

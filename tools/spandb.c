@@ -14,6 +14,7 @@ static int cmd_version(int argc, char **argv)
 }
 
 const sdb_command sdb_commands[] = {
+    {"bench", sdb_cmd_bench, "[--data DIR] [--runs N] FILE.sql", "time SQL in-process (median)"},
     {"compact", sdb_cmd_compact, "--data DIR [--table T]",
      "merge the segments of every partition into one"},
     {"gen", sdb_cmd_gen, "--rows N [--seed S] [--days D] [--format F]",

@@ -20,7 +20,11 @@ setup() { # dir, meson args...
   fi
 }
 
-# 1. Unit, integration and replay tests under ASan + UBSan.
+# 1. The release build must compile too (-O3 finds warnings -O2 does not).
+setup build-release -Dbuildtype=release -Dtests=disabled || exit 1
+ninja -C build-release tools/spandb >/dev/null || { ninja -C build-release tools/spandb; exit 1; }
+
+# 2. Unit, integration and replay tests under ASan + UBSan.
 setup build-san -Dbuildtype=debugoptimized -Db_sanitize=address,undefined || exit 1
 ninja -C build-san || exit 1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -35,7 +39,7 @@ failed=$((failed + ${bad:-0}))
 [ -n "$ok" ] || failed=$((failed + 1))
 rm -f "$log"
 
-# 2. A short libFuzzer run of every harness (clang only).
+# 3. A short libFuzzer run of every harness (clang only).
 if command -v clang >/dev/null && [ "$fuzz_seconds" -gt 0 ]; then
   CC=clang setup build-fuzz -Dfuzz=true -Dtests=disabled -Dbuildtype=debugoptimized \
     -Db_sanitize=address,undefined -Db_lundef=false || exit 1

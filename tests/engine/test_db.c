@@ -401,3 +401,82 @@ Test(db, drop_table_removes_everything)
     ok(sdb_db_close(db, &err), &err);
     sdb_batch_free(&b);
 }
+
+Test(db, background_flush_keeps_every_row_once)
+{
+    char dir[4096];
+    sdb_db_opts o;
+    sdb_db *db;
+    sdb_err err;
+    uint64_t rows;
+    int64_t sum;
+    sdb_db_opts_default(&o);
+    o.sync = SDB_SYNC_NONE;
+    o.background_flush = true;
+    o.memtable_rows = 1000;
+    o.seg.no_sync = true;
+    tmpdir_path(dir, sizeof dir, "d");
+    ok(sdb_db_open(dir, &o, &db, NULL, &err), &err);
+    for (int k = 0; k < 200; k++) {
+        sdb_batch b;
+        small_batch(&b, T0 + k * 1000, 1, 100, k * 100, true);
+        if (k % 2)
+            ok(sdb_db_write_owned(db, "t", &b, &err), &err);
+        else
+            ok(sdb_db_write(db, "t", &b, &err), &err);
+        sdb_batch_free(&b);
+        if (k % 50 == 0) {
+            /* snapshots taken while the flusher runs see every row exactly once */
+            totals(db, "t", &rows, &sum);
+            cr_assert_eq(rows, (uint64_t)(k + 1) * 100);
+            cr_assert_eq(sum, (int64_t)rows * ((int64_t)rows - 1) / 2);
+        }
+    }
+    ok(sdb_db_close(db, &err), &err);
+    db = open_db("d", SDB_SYNC_NONE, false);
+    totals(db, "t", &rows, &sum);
+    cr_assert_eq(rows, 20000);
+    cr_assert_eq(sum, (int64_t)19999 * 20000 / 2);
+    sdb_db_stats st;
+    sdb_db_get_stats(db, &st);
+    cr_assert_gt(st.segments, 5);
+    ok(sdb_db_close(db, &err), &err);
+}
+
+Test(db, memtables_flush_by_bytes_and_by_age)
+{
+    char dir[4096];
+    sdb_db_opts o;
+    sdb_db *db;
+    sdb_err err;
+    sdb_db_stats st;
+    sdb_batch b;
+    sdb_db_opts_default(&o);
+    o.sync = SDB_SYNC_NONE;
+    o.memtable_bytes = 20000; /* about 1,000 rows of (time, v, tag) */
+    o.seg.no_sync = true;
+    tmpdir_path(dir, sizeof dir, "d");
+    ok(sdb_db_open(dir, &o, &db, NULL, &err), &err);
+    for (int k = 0; k < 30; k++) {
+        small_batch(&b, T0 + k * 1000, 1, 100, k * 100, true);
+        ok(sdb_db_write(db, "t", &b, &err), &err);
+        sdb_batch_free(&b);
+    }
+    sdb_db_get_stats(db, &st);
+    cr_assert_geq(st.segments, 2, "the byte limit flushed %llu times", (unsigned long long)st.segments);
+    uint64_t before = st.segments;
+    /* a quiet table reaches a segment once its oldest row is older than the age given */
+    small_batch(&b, T0 + 999999, 1, 10, 3000, true);
+    ok(sdb_db_write(db, "t", &b, &err), &err);
+    sdb_batch_free(&b);
+    ok(sdb_db_flush_aged(db, 60LL * 1000000000, &err), &err);
+    sdb_db_get_stats(db, &st);
+    cr_assert_eq(st.segments, before);
+    cr_assert_gt(st.memtable_rows, 0);
+    usleep(20000);
+    ok(sdb_db_flush_aged(db, 10000000, &err), &err);
+    sdb_db_get_stats(db, &st);
+    cr_assert_eq(st.memtable_rows, 0);
+    cr_assert_gt(st.segments, before);
+    ok(sdb_db_close(db, &err), &err);
+}

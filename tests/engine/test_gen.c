@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/gen.h"
+#include "storage/common/timefmt.h"
 #include "engine/spans.h"
 #include "tests/support/tmpdir.h"
 
@@ -362,7 +363,7 @@ Test(gen, csv_reads_back_to_the_same_values)
             case SDB_TYPE_TIMESTAMP: {
                 int64_t ns;
                 cr_assert_eq(strlen(cell), 30);
-                cr_assert_eq(sdb_gen_parse_time(cell, &ns, &err), SDB_OK, "%s", err.msg);
+                cr_assert_eq(sdb_time_parse(cell, strlen(cell), &ns, &err), SDB_OK, "%s", err.msg);
                 cr_assert_eq(ns, k->v.i64[r]);
                 break;
             }
@@ -731,12 +732,12 @@ Test(gen, bad_options_and_batches_are_rejected)
     cr_assert_eq(sdb_gen_create(&o, &g, &err), SDB_ERR_MISUSE);
     cr_assert(strstr(err.msg, "days 0 is outside 1..36600") != NULL, "%s", err.msg);
     cr_assert_null(g);
-    cr_assert_eq(sdb_gen_parse_time("2026-13-01", &ns, &err), SDB_ERR_PARSE);
-    cr_assert(strstr(err.msg, "bad time '2026-13-01'") != NULL, "%s", err.msg);
-    cr_assert_eq(sdb_gen_parse_time("2026-02-29T00:00:00Z", &ns, &err), SDB_ERR_PARSE);
-    cr_assert_eq(sdb_gen_parse_time("2026-01-01T00:00:00Z", &ns, &err), SDB_OK);
+    cr_assert_eq(sdb_time_parse("2026-13-01", strlen("2026-13-01"), &ns, &err), SDB_ERR_PARSE);
+    cr_assert(strstr(err.msg, "invalid timestamp '2026-13-01'") != NULL, "%s", err.msg);
+    cr_assert_eq(sdb_time_parse("2026-02-29T00:00:00Z", strlen("2026-02-29T00:00:00Z"), &ns, &err), SDB_ERR_PARSE);
+    cr_assert_eq(sdb_time_parse("2026-01-01T00:00:00Z", strlen("2026-01-01T00:00:00Z"), &ns, &err), SDB_OK);
     cr_assert_eq(ns, SDB_GEN_DEFAULT_START_NS);
-    cr_assert_eq(sdb_gen_parse_time("2024-02-29T12:34:56.5+00:00", &ns, &err), SDB_OK);
+    cr_assert_eq(sdb_time_parse("2024-02-29T12:34:56.5+00:00", strlen("2024-02-29T12:34:56.5+00:00"), &ns, &err), SDB_OK);
     {
         char txt[32];
         cr_assert_eq(sdb_gen_format_time(ns, txt), 30);

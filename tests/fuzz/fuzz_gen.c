@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/gen.h"
+#include "storage/common/timefmt.h"
 #include "tests/fuzz/fuzz.h"
 
 static void fuzz_time(const uint8_t *d, size_t n)
@@ -18,11 +19,11 @@ static void fuzz_time(const uint8_t *d, size_t n)
         n = sizeof s - 1;
     memcpy(s, d, n);
     s[n] = '\0';
-    if (sdb_gen_parse_time(s, &ns, &err) != SDB_OK)
+    if (sdb_time_parse(s, strlen(s), &ns, &err) != SDB_OK)
         return;
     if (sdb_gen_format_time(ns, txt) == 0)
         return;
-    if (sdb_gen_parse_time(txt, &again, &err) != SDB_OK || again != ns)
+    if (sdb_time_parse(txt, strlen(txt), &again, &err) != SDB_OK || again != ns)
         abort();
 }
 

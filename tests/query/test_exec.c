@@ -610,3 +610,127 @@ Test(exec, group_by_without_aggregates_lists_distinct_keys)
     cr_assert(sdb_result_at(r, r->nrows - 1, 1)->null);
     sdb_result_destroy(r);
 }
+
+Test(exec, hidden_sort_columns_are_dropped_from_the_result)
+{
+    /* select trace_id from spans order by duration_ms desc nulls first limit 3 */
+    sdb_pexpr *outs[2] = {col(C_TRACE), col(C_DUR)};
+    sdb_order o = {.col = 1, .desc = true, .nulls_first = true};
+    sdb_query_spec sp = {.nout = 2, .out = (const sdb_pexpr *const *)outs, .nvisible = 1,
+                         .norder = 1, .order = &o, .has_limit = true, .limit = 3};
+    sdb_result *r = run_spec(&sp, NULL);
+    cr_assert_eq(r->ncols, 1);
+    cr_assert_eq(r->nrows, 3);
+    /* NULLS FIRST puts them first; ties keep scan order */
+    double least = INFINITY;
+    char least_id[64] = "";
+    trow t;
+    int64_t nulls = 0;
+    FOR_ROWS(t)
+    {
+        if (!t.has[C_DUR] && nulls < 3) {
+            const sdb_value *v = sdb_result_at(r, (uint64_t)nulls, 0);
+            cr_assert(v->u.s.len == t.slen[C_TRACE] &&
+                      memcmp(v->u.s.p, t.s[C_TRACE], t.slen[C_TRACE]) == 0);
+        }
+        nulls += !t.has[C_DUR];
+        if (t.has[C_DUR] && t.f[C_DUR] < least) {
+            least = t.f[C_DUR];
+            memcpy(least_id, t.s[C_TRACE], t.slen[C_TRACE]);
+            least_id[t.slen[C_TRACE]] = '\0';
+        }
+    }
+    cr_assert_gt(nulls, 3);
+    sdb_result_destroy(r);
+    o.desc = false;
+    o.nulls_first = false;
+    sp.order = &o;
+    r = run_spec(&sp, NULL);
+    cr_assert_eq(r->nrows, 3);
+    cr_assert(sdb_result_at(r, 0, 0)->u.s.len == strlen(least_id) &&
+              memcmp(sdb_result_at(r, 0, 0)->u.s.p, least_id, strlen(least_id)) == 0);
+    sdb_result_destroy(r);
+}
+
+Test(exec, segment_type_conflicting_with_schema_is_a_schema_error)
+{
+    sdb_type types[NCOLS];
+    sdb_table_snap snap = fx_snap;
+    sdb_result *r;
+    memcpy(types, fx_types, sizeof types);
+    types[C_TOK] = SDB_TYPE_FLOAT64;
+    snap.types = types;
+    sdb_pexpr *e = sdb_pexpr_col(&qm, C_DUR, SDB_TYPE_FLOAT64, &err);
+    sdb_query_spec sp = {.nout = 1, .out = (const sdb_pexpr *const *)&e, .snap = &snap};
+    cr_assert_eq(sdb_exec_run(&qm, &sp, &r, NULL, &err), SDB_ERR_SCHEMA);
+    cr_assert(strstr(err.msg, "column 'tokens' is int64 there, float64 in table spans") != NULL,
+              "%s", err.msg);
+}
+
+Test(exec, all_null_symbol_column_with_an_empty_dictionary)
+{
+    sdb_batch b;
+    int idx;
+    sdb_batch_init(&b);
+    cr_assert_eq(sdb_batch_add(&b, "model", 5, SDB_TYPE_SYMBOL, &idx, &err), SDB_OK);
+    for (int i = 0; i < 3000; i++)
+        cr_assert_eq(sdb_column_push_null(&b.cols[idx], &err), SDB_OK);
+    b.nrows = 3000;
+    const sdb_batch *mems[1] = {&b};
+    const char *names[1] = {"model"};
+    sdb_type types[1] = {SDB_TYPE_SYMBOL};
+    sdb_table_snap snap = {.table = "t", .ncols = 1, .names = names, .types = types, .nmems = 1,
+                           .mems = mems};
+    sdb_pexpr *m = sdb_pexpr_col(&qm, 0, SDB_TYPE_SYMBOL, &err);
+    sdb_pexpr *like = opn(SDB_PX_LIKE, (sdb_pexpr *[]){m, str("g%")}, 2);
+    sdb_pexpr *w = op2(SDB_PX_OR, like, op2(SDB_PX_GT, m, str("a")));
+    sdb_aggspec a = {.kind = SDB_AGG_COUNT_STAR};
+    sdb_query_spec sp = {.snap = &snap, .where = w, .naggs = 1, .aggs = &a};
+    sdb_result *r;
+    cr_assert_eq(sdb_exec_run(&qm, &sp, &r, NULL, &err), SDB_OK, "%s", err.msg);
+    cr_assert_eq(sdb_result_at(r, 0, 0)->u.i, 0);
+    sdb_result_destroy(r);
+    sdb_query_spec g = {.snap = &snap, .ngroup = 1, .group = (const sdb_pexpr *const *)&m,
+                        .naggs = 1, .aggs = &a};
+    cr_assert_eq(sdb_exec_run(&qm, &g, &r, NULL, &err), SDB_OK, "%s", err.msg);
+    cr_assert_eq(r->nrows, 1);
+    cr_assert(sdb_result_at(r, 0, 0)->null);
+    cr_assert_eq(sdb_result_at(r, 0, 1)->u.i, 3000);
+    sdb_result_destroy(r);
+    sdb_batch_free(&b);
+}
+
+Test(exec, limit_without_order_stops_scanning_early)
+{
+    sdb_pexpr *e = col(C_TRACE);
+    sdb_exec_stats st;
+    sdb_query_spec sp = {.nout = 1, .out = (const sdb_pexpr *const *)&e, .has_limit = true,
+                         .limit = 10, .threads = 1};
+    sdb_result *r = run_spec(&sp, &st);
+    cr_assert_eq(r->nrows, 10);
+    cr_assert_eq(st.rows + st.mem_rows, BLOCK_ROWS, "one block read, not %llu rows",
+                 (unsigned long long)(st.rows + st.mem_rows));
+    /* with more workers how far they ran ahead depends on scheduling; the rows do not */
+    sdb_result *r1 = r;
+    sp.threads = 4;
+    r = run_spec(&sp, &st);
+    cr_assert_eq(r->nrows, 10);
+    for (uint64_t i = 0; i < 10; i++)
+        cr_assert(sdb_result_at(r, i, 0)->u.s.len == sdb_result_at(r1, i, 0)->u.s.len &&
+                  memcmp(sdb_result_at(r, i, 0)->u.s.p, sdb_result_at(r1, i, 0)->u.s.p,
+                         sdb_result_at(r, i, 0)->u.s.len) == 0);
+    sdb_result_destroy(r);
+    sdb_result_destroy(r1);
+}
+
+Test(exec, limit_zero_returns_no_rows_and_reads_nothing)
+{
+    sdb_pexpr *e = col(C_TRACE);
+    sdb_exec_stats st;
+    sdb_query_spec sp = {.nout = 1, .out = (const sdb_pexpr *const *)&e, .has_limit = true,
+                         .limit = 0, .threads = 2};
+    sdb_result *r = run_spec(&sp, &st);
+    cr_assert_eq(r->nrows, 0);
+    cr_assert_eq(st.rows + st.mem_rows, 0);
+    sdb_result_destroy(r);
+}

@@ -627,9 +627,9 @@ typedef struct prow {
 static int cmp_prow(const void *x, const void *y)
 {
     const prow *a = x, *b = y;
-    /* tokens desc (NULLs first), then trace_id asc */
+    /* tokens desc (NULLs last, DuckDB's default), then trace_id asc */
     if (a->has != b->has)
-        return a->has ? 1 : -1;
+        return a->has ? -1 : 1;
     if (a->has && a->tok != b->tok)
         return a->tok > b->tok ? -1 : 1;
     return strcmp(a->id, b->id);

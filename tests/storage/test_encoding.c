@@ -816,10 +816,10 @@ Test(enc_str, dict_expansion_is_bounded)
     cr_assert_eq(sdb_dec_str(SDB_ENC_DICT, blk, 9 + L + 1, 65536, off, &bytes, &err),
                  SDB_ERR_CORRUPT);
     cr_assert(strstr(err.msg, "string dict block: decodes to"), "%s", err.msg);
-    blk[4] = 2;
+    blk[4] = 4;
     cr_assert_eq(sdb_dec_str(SDB_ENC_DICT, blk, 9 + L + 1, 65536, off, &bytes, &err),
                  SDB_ERR_CORRUPT);
-    cr_assert(strstr(err.msg, "unknown dictionary form 2"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "unknown dictionary form 4"), "%s", err.msg);
     free(blk);
     free(off);
     sdb_buf_free(&bytes);
@@ -861,4 +861,45 @@ Test(enc, names_cover_every_encoding)
     cr_assert_str_eq(sdb_enc_name(SDB_ENC__COUNT), "?");
     for (unsigned e = 0; e < SDB_ENC__COUNT; e++)
         cr_assert_str_neq(sdb_enc_name((uint8_t)e), "?");
+}
+
+Test(enc_str, ids_recurring_close_together_use_recency_codes)
+{
+    /* trace ids as time-sorted spans see them: each id recurs a few times within a window of
+     * about 50 concurrent traces, out of 20,000 in the block */
+    enum { N = 65536 };
+    uint64_t *off = malloc((N + 1) * sizeof *off), st = 77;
+    char *bytes = malloc((size_t)N * 32 + 1); /* snprintf writes a NUL after the last */
+    sdb_buf out = SDB_BUF_INIT, dec = SDB_BUF_INIT;
+    uint64_t *back = malloc((N + 1) * sizeof *back);
+    sdb_err err;
+    uint8_t enc;
+    off[0] = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        uint64_t x = st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint32_t trace = i / 3 + (uint32_t)(x >> 58) % 50; /* window of 50 */
+        snprintf(bytes + 32 * (size_t)i, 33, "%016llx%016llx",
+                 (unsigned long long)(trace * 0x9E3779B97F4A7C15ULL), (unsigned long long)trace);
+        off[i + 1] = 32 * (uint64_t)(i + 1);
+    }
+    cr_assert_eq(sdb_enc_str(off, bytes, N, &out, &enc, &err), SDB_OK, "%s", err.msg);
+    cr_assert_eq(enc, SDB_ENC_DICT);
+    cr_assert_eq(out.data[4] & 2, 2, "codes are not recency-coded (form %u)", out.data[4]);
+    /* far below log2(ndict) bits a row: 22,000 ids would take 15 bits */
+    uint32_t ndict = (uint32_t)(out.data[0] | out.data[1] << 8 | out.data[2] << 16 | (uint32_t)out.data[3] << 24);
+    cr_assert_lt(out.len, 4 + 1 + 4 + (size_t)ndict * 16 + N * 9 / 8, "%zu bytes", out.len);
+    cr_assert_eq(sdb_dec_str(enc, out.data, out.len, N, back, &dec, &err), SDB_OK, "%s", err.msg);
+    for (uint32_t i = 0; i < N; i++)
+        cr_assert(back[i + 1] - back[i] == 32 &&
+                  memcmp(dec.data + back[i], bytes + 32 * (size_t)i, 32) == 0, "row %u", i);
+    /* hostile recency values: truncations and flips decode or fail as corrupt */
+    for (size_t cut = out.len - 64; cut < out.len; cut++) {
+        sdb_rc rc = sdb_dec_str(enc, out.data, cut, N, back, &dec, &err);
+        cr_assert_eq(rc, SDB_ERR_CORRUPT);
+    }
+    sdb_buf_free(&out);
+    sdb_buf_free(&dec);
+    free(off);
+    free(back);
+    free(bytes);
 }

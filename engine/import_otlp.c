@@ -1,0 +1,625 @@
+/* OTLP/JSON import (docs/import.md "OTLP/JSON"): ExportTraceServiceRequest documents, one
+ * per file or one per line (the collector file exporter). Spans stream: each closes inside
+ * resourceSpans[].scopeSpans[].spans[] and is mapped and dropped at once when its resource
+ * has been seen (the usual field order); otherwise it waits for the end of its document.
+ * Attributes in the OTel GenAI (current and deprecated names), OpenInference and Vercel AI
+ * SDK conventions map onto the canonical columns; other scalar attributes become attr_*
+ * columns. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/import_int.h"
+
+/* Attributes the mapping reads, sorted by name for bsearch. */
+typedef enum key_id {
+    K_AI_MODEL, K_AI_PROVIDER, K_AI_TTFT, K_EMB_MODEL, K_ENDUSER, K_ERROR_TYPE, K_CONV, K_OP,
+    K_PROMPT, K_PROVIDER, K_REQ_MODEL, K_RESP_MODEL, K_TTFC, K_SYSTEM, K_COMPLETION, K_COST, K_IN,
+    K_OUT, K_PROMPT_TOK, K_LLM_COST, K_LLM_MODEL, K_PROMPT_VER, K_LLM_PROVIDER, K_LLM_REQ_MODEL,
+    K_LLM_RESP_MODEL, K_LLM_SYSTEM, K_LLM_OUT, K_LLM_IN, K_OI_KIND, K_PROMPT_ID, K_RERANK_MODEL,
+    K_ADDR, K_PORT, K_SESSION, K_RETRIES, K_USER, K_COUNT
+} key_id;
+
+static const char *const key_names[K_COUNT] = {
+    "ai.model.id", "ai.model.provider", "ai.response.msToFirstChunk", "embedding.model_name",
+    "enduser.id", "error.type", "gen_ai.conversation.id", "gen_ai.operation.name",
+    "gen_ai.prompt.name", "gen_ai.provider.name", "gen_ai.request.model",
+    "gen_ai.response.model", "gen_ai.response.time_to_first_chunk", "gen_ai.system",
+    "gen_ai.usage.completion_tokens", "gen_ai.usage.cost", "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens", "gen_ai.usage.prompt_tokens", "llm.cost.total",
+    "llm.model_name", "llm.prompt_template.version", "llm.provider", "llm.request.model_name",
+    "llm.response.model_name", "llm.system", "llm.token_count.completion",
+    "llm.token_count.prompt", "openinference.span.kind", "prompt.id", "reranker.model_name",
+    "server.address", "server.port", "session.id", "spandb.retries", "user.id",
+};
+
+typedef enum av_kind { AV_NONE, AV_STR, AV_INT, AV_F64, AV_BOOL, AV_COMPOSITE } av_kind;
+
+/* A decoded AnyValue. */
+typedef struct av {
+    av_kind kind;
+    char *s;      /* STR */
+    size_t len;
+    int64_t i;    /* INT */
+    double f;     /* F64 */
+    bool b;       /* BOOL */
+} av;
+
+typedef struct span_ctx {
+    sdb_import *im;
+    sdb_irec *r;
+    av k[K_COUNT];       /* known attributes of the span */
+    bool bad;            /* the record was rejected */
+} span_ctx;
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(a, *(const char *const *)b);
+}
+
+static int key_find(const char *k)
+{
+    const char *const *p = bsearch(k, key_names, K_COUNT, sizeof key_names[0], key_cmp);
+    return p ? (int)(p - key_names) : -1;
+}
+
+static bool span_bad(span_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool span_bad(span_ctx *c, const char *fmt, ...)
+{
+    char msg[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!c->bad)
+        sdb_import_reject(c->im, c->r->line, "%s", msg);
+    c->bad = true;
+    return false;
+}
+
+/* Decode AnyValue v of attribute key; false (and the record rejected) on a wrong type. */
+static bool decode(span_ctx *c, const char *key, const sdb_jnode *v, av *out)
+{
+    const sdb_jnode *x;
+    memset(out, 0, sizeof *out);
+    if (v == NULL || v->type == SDB_J_NULL)
+        return true;
+    if (v->type != SDB_J_OBJ)
+        return span_bad(c, "attribute %s: value is not an AnyValue object", key);
+    if ((x = v->first) == NULL)
+        return true;
+    if (strcmp(x->key, "stringValue") == 0) {
+        if (x->type != SDB_J_STR)
+            return span_bad(c, "attribute %s: stringValue is not a string", key);
+        out->kind = AV_STR;
+        out->s = x->s;
+        out->len = x->len;
+    } else if (strcmp(x->key, "intValue") == 0) {
+        if (!sdb_jint(x, &out->i))
+            return span_bad(c, "attribute %s: intValue '%s' is not a 64-bit integer", key,
+                            x->type == SDB_J_STR || x->type == SDB_J_NUM ? x->s : "?");
+        out->kind = AV_INT;
+    } else if (strcmp(x->key, "doubleValue") == 0) {
+        if (x->type == SDB_J_STR && strcmp(x->s, "NaN") == 0)
+            out->f = NAN;
+        else if (x->type == SDB_J_STR && strcmp(x->s, "Infinity") == 0)
+            out->f = INFINITY;
+        else if (x->type == SDB_J_STR && strcmp(x->s, "-Infinity") == 0)
+            out->f = -INFINITY;
+        else if (!sdb_jnum(x, &out->f))
+            return span_bad(c, "attribute %s: doubleValue '%s' is not a number", key,
+                            x->type == SDB_J_STR || x->type == SDB_J_NUM ? x->s : "?");
+        out->kind = AV_F64;
+    } else if (strcmp(x->key, "boolValue") == 0) {
+        if (x->type != SDB_J_BOOL)
+            return span_bad(c, "attribute %s: boolValue is not true or false", key);
+        out->kind = AV_BOOL;
+        out->b = x->b;
+    } else {
+        out->kind = AV_COMPOSITE; /* arrayValue, kvlistValue, bytesValue */
+    }
+    return true;
+}
+
+static bool av_int(const av *a, int64_t *v)
+{
+    if (a->kind == AV_INT) {
+        *v = a->i;
+        return true;
+    }
+    if (a->kind == AV_F64 && a->f >= -9.2e18 && a->f <= 9.2e18 && a->f == floor(a->f)) {
+        *v = (int64_t)a->f;
+        return true;
+    }
+    if (a->kind == AV_STR) {
+        char *e;
+        long long x = strtoll(a->s, &e, 10);
+        if (a->len > 0 && e == a->s + a->len) {
+            *v = x;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool av_f64(const av *a, double *v)
+{
+    int64_t i;
+    if (a->kind == AV_F64) {
+        *v = a->f;
+        return true;
+    }
+    if (av_int(a, &i)) {
+        *v = (double)i;
+        return true;
+    }
+    return false;
+}
+
+/* Does key have a path segment that is all digits (llm.input_messages.3.message.role)? */
+static bool indexed_key(const char *k, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (k[i] != '.' || i + 1 >= n || k[i + 1] < '0' || k[i + 1] > '9')
+            continue;
+        size_t j = i + 1;
+        while (j < n && k[j] >= '0' && k[j] <= '9')
+            j++;
+        if (j == n || k[j] == '.')
+            return true;
+    }
+    return false;
+}
+
+static void put_attr(span_ctx *c, const char *key, size_t keylen, const av *a);
+
+/* Walk an attributes array: known keys into c->k, other scalars into extras when keep. */
+static bool attributes(span_ctx *c, const sdb_jnode *arr, bool keep)
+{
+    if (arr == NULL || arr->type == SDB_J_NULL)
+        return true;
+    if (arr->type != SDB_J_ARR)
+        return span_bad(c, "attributes is not an array");
+    for (const sdb_jnode *kv = arr->first; kv != NULL; kv = kv->next) {
+        const sdb_jnode *kn = sdb_jobj_get(kv, "key");
+        av a;
+        if (kn == NULL || kn->type != SDB_J_STR)
+            return span_bad(c, "an attribute has no string key");
+        if (!decode(c, kn->s, sdb_jobj_get(kv, "value"), &a))
+            return false;
+        if (keep || key_find(kn->s) >= 0)
+            put_attr(c, kn->s, kn->len, &a);
+    }
+    return true;
+}
+
+/* A JSON scalar as an attribute value (Phoenix flat attribute maps). */
+static void json_av(const sdb_jnode *v, av *out)
+{
+    memset(out, 0, sizeof *out);
+    switch (v->type) {
+    case SDB_J_STR:
+        out->kind = AV_STR;
+        out->s = v->s;
+        out->len = v->len;
+        break;
+    case SDB_J_NUM:
+        if (sdb_jint(v, &out->i) && strpbrk(v->s, ".eE") == NULL)
+            out->kind = AV_INT;
+        else if (sdb_jnum(v, &out->f))
+            out->kind = AV_F64;
+        break;
+    case SDB_J_BOOL:
+        out->kind = AV_BOOL;
+        out->b = v->b;
+        break;
+    case SDB_J_ARR:
+    case SDB_J_OBJ:
+        out->kind = AV_COMPOSITE;
+        break;
+    case SDB_J_NULL:
+        break;
+    }
+}
+
+/* One attribute (key, value) into c: a known key, or an extra when scalar. */
+static void put_attr(span_ctx *c, const char *key, size_t keylen, const av *a)
+{
+    int id = key_find(key);
+    static const sdb_ival_kind kinds[] = {
+        [AV_STR] = SDB_IV_STR, [AV_INT] = SDB_IV_INT, [AV_F64] = SDB_IV_F64,
+        [AV_BOOL] = SDB_IV_BOOL};
+    sdb_iextra *e;
+    if (id >= 0) {
+        if (c->k[id].kind == AV_NONE)
+            c->k[id] = *a;
+        return;
+    }
+    if (a->kind == AV_NONE || a->kind == AV_COMPOSITE || indexed_key(key, keylen))
+        return;
+    if ((e = sdb_irec_extra(c->r, key, keylen, kinds[a->kind])) != NULL) {
+        e->s = a->s;
+        e->len = a->len;
+        e->i = a->i;
+        e->f = a->f;
+        e->b = a->b;
+    }
+}
+
+/* A decimal-string or number of nanoseconds. */
+static bool ns_of(const sdb_jnode *n, int64_t *v)
+{
+    return n != NULL && (n->type == SDB_J_STR || n->type == SDB_J_NUM) && sdb_jint(n, v);
+}
+
+/* The first present string among ids, into canonical column col. */
+static void pick_str(span_ctx *c, int col, const key_id *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (c->k[ids[i]].kind == AV_STR && c->k[ids[i]].len > 0) {
+            sdb_irec_str(c->r, col, c->k[ids[i]].s, c->k[ids[i]].len);
+            return;
+        }
+}
+
+static bool pick_int(span_ctx *c, int col, const key_id *ids, size_t n)
+{
+    int64_t v;
+    for (size_t i = 0; i < n; i++)
+        if (av_int(&c->k[ids[i]], &v)) {
+            sdb_irec_i64(c->r, col, v);
+            return true;
+        }
+    return false;
+}
+
+static const char *op_kind(const char *op)
+{
+    static const char *const map[][2] = {
+        {"chat", "llm"}, {"generate_content", "llm"}, {"text_completion", "llm"},
+        {"embeddings", "embedding"}, {"retrieval", "retriever"}, {"execute_tool", "tool"},
+        {"invoke_agent", "agent"}, {"create_agent", "agent"}, {"invoke_workflow", "chain"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(op, map[i][0]) == 0)
+            return map[i][1];
+    return op;
+}
+
+/* Lower-case an OpenInference kind (LLM -> llm) in place. */
+static void lower(char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] >= 'A' && s[i] <= 'Z')
+            s[i] = (char)(s[i] - 'A' + 'a');
+}
+
+static const char *str_attr(const sdb_jnode *attrs, const char *key)
+{
+    for (const sdb_jnode *kv = attrs ? attrs->first : NULL; kv != NULL; kv = kv->next) {
+        const char *k = sdb_jstr(sdb_jobj_get(kv, "key"), NULL);
+        if (k != NULL && strcmp(k, key) == 0)
+            return sdb_jstr(sdb_jobj_get(sdb_jobj_get(kv, "value"), "stringValue"), NULL);
+    }
+    return NULL;
+}
+
+/* An evaluation event: hallucination, relevance, faithfulness and user_feedback fill span
+ * columns; other names go to table scores. */
+static sdb_rc eval_event(span_ctx *c, const sdb_jnode *ev, int64_t at, sdb_err *err)
+{
+    const sdb_jnode *attrs = sdb_jobj_get(ev, "attributes");
+    const char *name = str_attr(attrs, "gen_ai.evaluation.name");
+    const char *label = str_attr(attrs, "gen_ai.evaluation.score.label");
+    double score = 0;
+    bool has_score = false;
+    for (const sdb_jnode *kv = attrs ? attrs->first : NULL; kv != NULL; kv = kv->next) {
+        const char *k = sdb_jstr(sdb_jobj_get(kv, "key"), NULL);
+        av a;
+        if (k != NULL && strcmp(k, "gen_ai.evaluation.score.value") == 0 &&
+            decode(c, k, sdb_jobj_get(kv, "value"), &a) && av_f64(&a, &score))
+            has_score = true;
+    }
+    if (name == NULL)
+        return SDB_OK;
+    if (strcmp(name, "hallucination") == 0 && (has_score || label != NULL)) {
+        sdb_irec_bool(c->r, SDB_SPANS_HALLUCINATION,
+                      label != NULL ? strcmp(label, "hallucinated") == 0 : score >= 0.5);
+    } else if (strcmp(name, "relevance") == 0 && has_score) {
+        sdb_irec_f64(c->r, SDB_SPANS_RELEVANCE, score);
+    } else if (strcmp(name, "faithfulness") == 0 && has_score) {
+        sdb_irec_f64(c->r, SDB_SPANS_FAITHFULNESS, score);
+    } else if ((strcmp(name, "user_feedback") == 0 || strcmp(name, "feedback") == 0) &&
+               has_score && score == floor(score) && fabs(score) < 1e15) {
+        sdb_irec_i64(c->r, SDB_SPANS_FEEDBACK, (int64_t)score);
+    } else {
+        sdb_iscore s;
+        memset(&s, 0, sizeof s);
+        s.line = ev->line;
+        s.time = at;
+        s.trace_id = c->r->s[SDB_SPANS_TRACE_ID];
+        s.span_id = c->r->s[SDB_SPANS_SPAN_ID];
+        s.name = name;
+        s.label = label;
+        s.value = score;
+        s.has_value = has_score;
+        s.target = "span";
+        s.comment = str_attr(attrs, "gen_ai.evaluation.explanation");
+        return sdb_import_score(c->im, &s, err);
+    }
+    return SDB_OK;
+}
+
+/* The canonical columns from the known attributes collected in c (and the OTel kind). */
+static void apply_known(span_ctx *c, int64_t kind)
+{
+    sdb_irec *r = c->r;
+    {
+        static const key_id model[] = {K_RESP_MODEL, K_REQ_MODEL, K_LLM_RESP_MODEL, K_LLM_MODEL,
+                                       K_LLM_REQ_MODEL, K_EMB_MODEL, K_RERANK_MODEL, K_AI_MODEL};
+        static const key_id provider[] = {K_PROVIDER, K_SYSTEM, K_LLM_PROVIDER, K_LLM_SYSTEM,
+                                          K_AI_PROVIDER};
+        static const key_id in[] = {K_IN, K_PROMPT_TOK, K_LLM_IN};
+        static const key_id out[] = {K_OUT, K_COMPLETION, K_LLM_OUT};
+        static const key_id session[] = {K_CONV, K_SESSION};
+        static const key_id user[] = {K_USER, K_ENDUSER};
+        static const key_id prompt[] = {K_PROMPT, K_PROMPT_ID};
+        static const key_id pver[] = {K_PROMPT_VER};
+        static const key_id etype[] = {K_ERROR_TYPE};
+        static const key_id retries[] = {K_RETRIES};
+        double cost;
+        pick_str(c, SDB_SPANS_MODEL, model, sizeof model / sizeof model[0]);
+        pick_str(c, SDB_SPANS_PROVIDER, provider, sizeof provider / sizeof provider[0]);
+        pick_int(c, SDB_SPANS_INPUT_TOKENS, in, sizeof in / sizeof in[0]);
+        pick_int(c, SDB_SPANS_OUTPUT_TOKENS, out, sizeof out / sizeof out[0]);
+        pick_str(c, SDB_SPANS_SESSION_ID, session, sizeof session / sizeof session[0]);
+        pick_str(c, SDB_SPANS_USER_ID, user, sizeof user / sizeof user[0]);
+        pick_str(c, SDB_SPANS_PROMPT_NAME, prompt, sizeof prompt / sizeof prompt[0]);
+        pick_str(c, SDB_SPANS_ERROR_TYPE, etype, 1);
+        pick_int(c, SDB_SPANS_RETRIES, retries, 1);
+        if (c->k[K_PROMPT_VER].kind == AV_INT) {
+            int m = snprintf(r->scratch, sizeof r->scratch, "%lld", (long long)c->k[K_PROMPT_VER].i);
+            sdb_irec_str(r, SDB_SPANS_PROMPT_VERSION, r->scratch, (size_t)m);
+            r->scratch_used = (size_t)m + 1;
+        } else {
+            pick_str(c, SDB_SPANS_PROMPT_VERSION, pver, 1);
+        }
+        if (av_f64(&c->k[K_COST], &cost) || av_f64(&c->k[K_LLM_COST], &cost))
+            sdb_irec_f64(r, SDB_SPANS_COST_USD, cost);
+        if (c->k[K_ADDR].kind == AV_STR) {
+            int64_t port;
+            size_t room = sizeof r->scratch - r->scratch_used;
+            if (av_int(&c->k[K_PORT], &port) && c->k[K_ADDR].len + 24 < room) {
+                char *p = r->scratch + r->scratch_used;
+                int m = snprintf(p, room, "%s:%lld", c->k[K_ADDR].s, (long long)port);
+                sdb_irec_str(r, SDB_SPANS_ENDPOINT, p, (size_t)m);
+            } else {
+                sdb_irec_str(r, SDB_SPANS_ENDPOINT, c->k[K_ADDR].s, c->k[K_ADDR].len);
+            }
+        }
+        if (c->k[K_TTFC].kind != AV_NONE && av_f64(&c->k[K_TTFC], &cost))
+            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, cost * 1000.0);
+        else if (c->k[K_AI_TTFT].kind != AV_NONE && av_f64(&c->k[K_AI_TTFT], &cost))
+            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, cost);
+    }
+    /* span kind: OpenInference, else the GenAI operation, else an LLM call by its tokens,
+     * else the OTel kind */
+    if (c->k[K_OI_KIND].kind == AV_STR) {
+        lower(c->k[K_OI_KIND].s, c->k[K_OI_KIND].len);
+        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, c->k[K_OI_KIND].s, c->k[K_OI_KIND].len);
+    } else if (c->k[K_OP].kind == AV_STR) {
+        const char *k = op_kind(c->k[K_OP].s);
+        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, k, strlen(k));
+    } else if (sdb_irec_has(r, SDB_SPANS_INPUT_TOKENS) || sdb_irec_has(r, SDB_SPANS_OUTPUT_TOKENS)) {
+        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, "llm", 3);
+    } else if (kind > 0 && kind <= 5) {
+        static const char *const kn[] = {"", "internal", "server", "client", "producer",
+                                         "consumer"};
+        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, kn[kind], strlen(kn[kind]));
+    }
+}
+
+static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_err *err)
+{
+    sdb_irec rec;
+    span_ctx c;
+    sdb_irec *r = &rec;
+    sdb_jnode *tid = sdb_jobj_get(sp, "traceId");
+    sdb_jnode *sid = sdb_jobj_get(sp, "spanId");
+    sdb_jnode *pid = sdb_jobj_get(sp, "parentSpanId");
+    const sdb_jnode *n, *status, *events;
+    int64_t start = 0, end = 0, kind = 0;
+    bool has_ttft;
+    sdb_irec_reset(r, sp->line);
+    memset(&c, 0, sizeof c);
+    c.im = im;
+    c.r = r;
+    if (sp->type != SDB_J_OBJ) {
+        sdb_import_reject(im, sp->line, "a span is not a JSON object");
+        return SDB_OK;
+    }
+    if (sid == NULL || sid->type != SDB_J_STR || sid->len == 0) {
+        sdb_import_reject(im, sp->line, sid == NULL ? "span without spanId"
+                                                    : "spanId is not a non-empty string");
+        return SDB_OK;
+    }
+    if (tid == NULL || tid->type != SDB_J_STR || tid->len == 0) {
+        sdb_import_reject(im, sp->line, "span %.64s: traceId missing or not a string", sid->s);
+        return SDB_OK;
+    }
+    sdb_import_hexid(tid->s, tid->len);
+    sdb_import_hexid(sid->s, sid->len);
+    sdb_irec_str(r, SDB_SPANS_TRACE_ID, tid->s, tid->len);
+    sdb_irec_str(r, SDB_SPANS_SPAN_ID, sid->s, sid->len);
+    if (pid != NULL && pid->type == SDB_J_STR && pid->len > 0) {
+        sdb_import_hexid(pid->s, pid->len);
+        sdb_irec_str(r, SDB_SPANS_PARENT_SPAN_ID, pid->s, pid->len);
+    } else if (pid != NULL && pid->type != SDB_J_STR && pid->type != SDB_J_NULL) {
+        sdb_import_reject(im, sp->line, "span %.64s: parentSpanId is not a string", sid->s);
+        return SDB_OK;
+    }
+    if ((n = sdb_jobj_get(sp, "name")) != NULL && n->type == SDB_J_STR)
+        sdb_irec_str(r, SDB_SPANS_NAME, n->s, n->len);
+    if (!ns_of(sdb_jobj_get(sp, "startTimeUnixNano"), &start)) {
+        sdb_import_reject(im, sp->line, "span %.64s: startTimeUnixNano missing or not an integer",
+                          sid->s);
+        return SDB_OK;
+    }
+    sdb_irec_i64(r, SDB_SPANS_TIME, start);
+    if ((n = sdb_jobj_get(sp, "endTimeUnixNano")) != NULL) {
+        if (!ns_of(n, &end)) {
+            sdb_import_reject(im, sp->line, "span %.64s: endTimeUnixNano is not an integer",
+                              sid->s);
+            return SDB_OK;
+        }
+        if (end != 0)
+            sdb_irec_f64(r, SDB_SPANS_DURATION_MS, (double)(end - start) / 1e6);
+    }
+    if ((n = sdb_jobj_get(sp, "kind")) != NULL && !sdb_jint(n, &kind)) {
+        static const char *const names[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
+                                            "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT",
+                                            "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"};
+        kind = -1;
+        for (int i = 0; i < 6 && n->type == SDB_J_STR; i++)
+            if (strcmp(n->s, names[i]) == 0)
+                kind = i;
+        if (kind < 0) {
+            sdb_import_reject(im, sp->line, "span %.64s: kind is not a SpanKind", sid->s);
+            return SDB_OK;
+        }
+    }
+    /* resource: service and project */
+    if (res != NULL) {
+        const sdb_jnode *ra = sdb_jobj_get(res, "attributes");
+        const char *svc = str_attr(ra, "service.name");
+        const char *proj = str_attr(ra, "openinference.project.name");
+        if (svc != NULL)
+            sdb_irec_str(r, SDB_SPANS_SERVICE, svc, strlen(svc));
+        if (proj != NULL)
+            sdb_irec_str(r, SDB_SPANS_PROJECT, proj, strlen(proj));
+    }
+    if (!attributes(&c, sdb_jobj_get(sp, "attributes"), true))
+        return SDB_OK;
+    apply_known(&c, kind);
+    /* status */
+    status = sdb_jobj_get(sp, "status");
+    {
+        int64_t code = 0;
+        const sdb_jnode *cn = status ? sdb_jobj_get(status, "code") : NULL;
+        if (cn != NULL && !sdb_jint(cn, &code)) {
+            code = -1;
+            if (cn->type == SDB_J_STR && strcmp(cn->s, "STATUS_CODE_OK") == 0)
+                code = 1;
+            else if (cn->type == SDB_J_STR && strcmp(cn->s, "STATUS_CODE_ERROR") == 0)
+                code = 2;
+            else if (cn->type == SDB_J_STR && strcmp(cn->s, "STATUS_CODE_UNSET") == 0)
+                code = 0;
+        }
+        if (code < 0 || code > 2) {
+            sdb_import_reject(im, sp->line, "span %.64s: status.code is not 0, 1 or 2", sid->s);
+            return SDB_OK;
+        }
+        sdb_irec_str(r, SDB_SPANS_STATUS, code == 2 ? "error" : code == 1 ? "ok" : "unset",
+                     code == 2 ? 5 : code == 1 ? 2 : 5);
+    }
+    /* events: TTFT, exception type, evaluations */
+    has_ttft = sdb_irec_has(r, SDB_SPANS_TTFT_MS);
+    events = sdb_jobj_get(sp, "events");
+    for (const sdb_jnode *ev = events && events->type == SDB_J_ARR ? events->first : NULL;
+         ev != NULL; ev = ev->next) {
+        const char *en = sdb_jstr(sdb_jobj_get(ev, "name"), NULL);
+        int64_t at = start;
+        if (en == NULL)
+            continue;
+        ns_of(sdb_jobj_get(ev, "timeUnixNano"), &at);
+        if (!has_ttft && (strcmp(en, "ai.stream.firstChunk") == 0 ||
+                          strcmp(en, "First Token Stream Event") == 0)) {
+            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, (double)(at - start) / 1e6);
+            has_ttft = true;
+        } else if (strcmp(en, "exception") == 0 && !sdb_irec_has(r, SDB_SPANS_ERROR_TYPE)) {
+            const char *et = str_attr(sdb_jobj_get(ev, "attributes"), "exception.type");
+            if (et != NULL)
+                sdb_irec_str(r, SDB_SPANS_ERROR_TYPE, et, strlen(et));
+        } else if (strcmp(en, "gen_ai.evaluation.result") == 0) {
+            SDB_TRY(eval_event(&c, ev, at, err));
+        }
+    }
+    if (c.bad)
+        return SDB_OK;
+    return sdb_import_span(im, r, err);
+}
+
+static bool key_is(const sdb_jnode *n, const char *k)
+{
+    return n != NULL && n->key != NULL && strcmp(n->key, k) == 0;
+}
+
+/* Every span left in a request (resourceSpans document). */
+static sdb_rc map_request(sdb_import *im, const sdb_jnode *doc, sdb_err *err)
+{
+    const sdb_jnode *rss = sdb_jobj_get(doc, "resourceSpans");
+    if (doc->type != SDB_J_OBJ || rss == NULL || rss->type != SDB_J_ARR) {
+        sdb_import_reject(im, doc->line, "not an OTLP trace request: no resourceSpans array");
+        return SDB_OK;
+    }
+    for (const sdb_jnode *rs = rss->first; rs != NULL; rs = rs->next) {
+        const sdb_jnode *res = sdb_jobj_get(rs, "resource");
+        const sdb_jnode *sss = sdb_jobj_get(rs, "scopeSpans");
+        if (sss == NULL)
+            sss = sdb_jobj_get(rs, "instrumentationLibrarySpans"); /* before OTLP 0.15 */
+        if (sss == NULL || sss->type != SDB_J_ARR)
+            continue;
+        for (const sdb_jnode *ss = sss->first; ss != NULL; ss = ss->next) {
+            const sdb_jnode *spans = sdb_jobj_get(ss, "spans");
+            if (spans == NULL || spans->type != SDB_J_ARR)
+                continue;
+            for (sdb_jnode *sp = spans->first; sp != NULL; sp = sp->next)
+                SDB_TRY(map_span(im, res, sp, err));
+        }
+    }
+    return SDB_OK;
+}
+
+sdb_rc sdb_import_otlp_value(void *ctx, sdb_jtree *t, sdb_jnode *root, sdb_err *err)
+{
+    (void)t;
+    if (root->type == SDB_J_ARR) {
+        for (const sdb_jnode *d = root->first; d != NULL; d = d->next)
+            SDB_TRY(map_request(ctx, d, err));
+        return SDB_OK;
+    }
+    return map_request(ctx, root, err);
+}
+
+sdb_rc sdb_import_otlp_close(void *ctx, sdb_jtree *t, sdb_jnode *node, int depth, bool *drop,
+                             sdb_err *err)
+{
+    const sdb_jnode *rs;
+    if (depth != 6 || !key_is(sdb_jtree_frame(t, 5), "spans") ||
+        !key_is(sdb_jtree_frame(t, 3), "scopeSpans") ||
+        !key_is(sdb_jtree_frame(t, 1), "resourceSpans") || sdb_jtree_frame(t, 0)->type != SDB_J_OBJ)
+        return SDB_OK;
+    rs = sdb_jtree_frame(t, 2);
+    if (sdb_jobj_get(rs, "resource") == NULL)
+        return SDB_OK; /* the resource comes later: map at the end of the document */
+    *drop = true;
+    return map_span(ctx, sdb_jobj_get(rs, "resource"), node, err);
+}
+
+void sdb_import_flat_attrs(sdb_irec *r, const sdb_jnode *obj, const char *prefix)
+{
+    span_ctx c;
+    size_t pl = strlen(prefix);
+    memset(&c, 0, sizeof c);
+    c.r = r;
+    for (const sdb_jnode *m = obj ? obj->first : NULL; m != NULL; m = m->next) {
+        av a;
+        if (obj->type != SDB_J_OBJ || m->keylen <= pl || memcmp(m->key, prefix, pl) != 0)
+            continue;
+        json_av(m, &a);
+        put_attr(&c, m->key + pl, m->keylen - pl, &a);
+    }
+    apply_known(&c, 0);
+}

@@ -1,0 +1,1 @@
+SELECT span_id, duration_ms FROM spans WHERE model =span_id LIMIT 90 OFFSET 5

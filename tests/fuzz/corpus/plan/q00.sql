@@ -1,0 +1,1 @@
+SELECT count(*), count(duration_ms), count(model), min(duration_ms), max(time) FROM spans

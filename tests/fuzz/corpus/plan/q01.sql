@@ -1,0 +1,1 @@
+SELECT count(*), min(time), max(time), sum(input_tokens) FROM spans WHERE time >= '2026-01-02T00:00:00Z' AND time < '2026-01-02T06:30:00Z'

@@ -1,0 +1,1 @@
+SELECT count(*), sum(duration_ms) FROM spans WHERE time BETWEEN '2026-01-01T12:00:00Z' AND '2026-01-02T12:00:00.5Z'

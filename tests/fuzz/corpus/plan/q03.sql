@@ -1,0 +1,1 @@
+SELECT count(*), min(time) FROM spans WHERE '2026-01-03' < time

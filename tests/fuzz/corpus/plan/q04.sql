@@ -1,0 +1,1 @@
+SELECT count(*), sum(input_tokens), sum(output_tokens) FROM spans WHERE input_tokens > 1000 AND output_tokens <= 200

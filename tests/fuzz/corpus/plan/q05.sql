@@ -1,0 +1,1 @@
+SELECT count(*), sum(cost_usd), avg(duration_ms) FROM spans WHERE duration_ms >= 1500.5 AND cost_usd < 0.01 AND ttft_ms <> 200.0

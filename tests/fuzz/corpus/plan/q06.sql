@@ -1,0 +1,1 @@
+SELECT count(*), count(relevance), sum(relevance) FROM spans WHERE relevance BETWEEN 0.2 AND 0.4 OR faithfulness > 0.95

@@ -1,0 +1,1 @@
+SELECT count_if(hallucination), count_if(NOT hallucination), count(*) - count(hallucination), count_if(hallucination = true), count_if(hallucination IS NULL) FROM spans

@@ -1,0 +1,1 @@
+SELECT count(*) FROM spans WHERE hallucination AND model = 'gpt-4o'

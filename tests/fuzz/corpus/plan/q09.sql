@@ -1,0 +1,1 @@
+SELECT count(*), sum(cost_usd) FROM spans WHERE model IN ('gpt-4o', 'gpt-4o-mini', 'nope')

@@ -1,0 +1,1 @@
+SELECT count(*) FROM spans WHERE model NOT IN ('gpt-4o', 'text-embedding-3-small')

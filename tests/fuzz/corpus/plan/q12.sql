@@ -1,0 +1,1 @@
+SELECT count(*) FROM spans WHERE NOT (ttft_ms > 100 AND hallucination)

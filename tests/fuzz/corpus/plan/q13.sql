@@ -1,0 +1,1 @@
+SELECT count(*) FROM spans WHERE ttft_ms > 1000 OR hallucination

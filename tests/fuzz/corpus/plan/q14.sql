@@ -1,0 +1,1 @@
+SELECT count(*) FROM spans WHERE retries NOT IN (1, NULL)

@@ -1,0 +1,1 @@
+SELECT count(*) FROM spans WHERE retries IN (1, 2, NULL)

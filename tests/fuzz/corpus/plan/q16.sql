@@ -1,0 +1,1 @@
+SELECT count(*) FROM spans WHERE model IS NULL OR error_type IS NOT NULL

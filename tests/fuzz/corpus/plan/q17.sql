@@ -1,0 +1,1 @@
+SELECT count(*), sum(input_tokens) FROM spans WHERE input_tokens NOT BETWEEN 100 AND 2000

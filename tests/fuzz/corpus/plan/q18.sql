@@ -1,0 +1,1 @@
+SELECT count(*), min(trace_id), max(span_id) FROM spans WHERE trace_id LIKE 'c0%'

@@ -1,0 +1,1 @@
+SELECT count(*) FROM spans WHERE span_id LIKE '%f_0%' AND session_id NOT LIKE 'sess_1%'

@@ -1,0 +1,1 @@
+SELECT name, count(*) FROM spans WHERE name ILIKE '%GPT-4O%' GROUP BY name

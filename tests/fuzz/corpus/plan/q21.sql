@@ -1,0 +1,1 @@
+SELECT count(*) FROM spans WHERE name LIKE 'Chat%' OR name LIKE 'chat_gpt%'

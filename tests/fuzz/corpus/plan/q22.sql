@@ -1,0 +1,1 @@
+SELECT count(*), sum(cost_usd) FROM spans WHERE user_id IN ('user_007749', 'user_000042') OR user_id = 'user_000100'

@@ -1,0 +1,1 @@
+SELECT count(*) FROM spans WHERE endpoint >= '/v1/chat' AND endpoint < '/v1/d'

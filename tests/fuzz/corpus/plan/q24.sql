@@ -1,0 +1,1 @@
+SELECT CASE WHEN duration_ms < 100 THEN 'fast' WHEN duration_ms < 1000 THEN 'mid' ELSE 'slow' END AS speed, count(*), sum(duration_ms) FROM spans GROUP BY 1

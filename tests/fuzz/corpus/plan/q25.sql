@@ -1,0 +1,1 @@
+SELECT sum(CASE status WHEN 'ok' THEN 1 WHEN 'error' THEN 0 END), count(CASE span_kind WHEN 'llm' THEN input_tokens END), sum(CASE WHEN retries > 0 THEN cost_usd ELSE 0.0 END) FROM spans

@@ -1,0 +1,1 @@
+SELECT sum(CAST(duration_ms AS int64)), sum(CAST(hallucination AS int64)), count(CAST(input_tokens AS string)), sum(CAST(input_tokens AS float64)), max(CAST(retries AS string)), sum(CAST(-duration_ms AS bigint)) FROM spans

@@ -1,0 +1,1 @@
+SELECT coalesce(model, 'none') AS m, count(*), sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)), sum(coalesce(ttft_ms, duration_ms, 0.0)) FROM spans GROUP BY m

@@ -1,0 +1,1 @@
+SELECT sum(abs(feedback)), sum(abs(-duration_ms)), sum(round(duration_ms)), sum(round(duration_ms, 2)), sum(round(-ttft_ms, 1)), sum(round(relevance, 1)), sum(round(input_tokens)) FROM spans

@@ -1,0 +1,1 @@
+SELECT model, endpoint, count(*), sum(cost_usd) FROM spans GROUP BY model, endpoint

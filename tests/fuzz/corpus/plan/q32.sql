@@ -1,0 +1,1 @@
+SELECT service, span_kind, status, count(*), avg(duration_ms) FROM spans GROUP BY service, span_kind, status

@@ -1,0 +1,1 @@
+SELECT retries, feedback, count(*), sum(cost_usd) FROM spans GROUP BY retries, feedback

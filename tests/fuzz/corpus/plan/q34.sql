@@ -1,0 +1,1 @@
+SELECT hallucination, prompt_version, count(*), avg(relevance) FROM spans GROUP BY hallucination, prompt_version

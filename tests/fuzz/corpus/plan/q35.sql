@@ -1,0 +1,1 @@
+SELECT input_tokens / 1000 AS k, count(*), max(input_tokens) FROM spans GROUP BY k

@@ -1,0 +1,1 @@
+SELECT user_id, count(*), sum(cost_usd) AS c FROM spans GROUP BY user_id ORDER BY c DESC, user_id LIMIT 10

@@ -1,0 +1,1 @@
+SELECT session_id, count(*) AS n FROM spans GROUP BY session_id HAVING count(*) >= 20 ORDER BY n DESC, session_id LIMIT 25 OFFSET 3

@@ -1,0 +1,1 @@
+SELECT time_bucket(INTERVAL '1 hour', time) AS h, count(*), count_if(status = 'error'), sum(cost_usd) FROM spans GROUP BY h ORDER BY h

@@ -1,0 +1,1 @@
+SELECT time_bucket('15 minutes', time) AS b, model, count(*) FROM spans WHERE time < '2026-01-01T12:00:00Z' GROUP BY b, model

@@ -1,0 +1,1 @@
+SELECT date_trunc('day', time) AS d, count(*), min(time), max(time) FROM spans GROUP BY d ORDER BY d DESC

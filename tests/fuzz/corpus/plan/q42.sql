@@ -1,0 +1,1 @@
+SELECT date_trunc('minute', time) AS m, count(*) FROM spans WHERE time < '2026-01-01T00:10:00Z' GROUP BY m ORDER BY m

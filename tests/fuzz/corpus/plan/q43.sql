@@ -1,0 +1,1 @@
+SELECT model, count(*) AS n, avg(duration_ms) FROM spans GROUP BY model HAVING count(*) > 1000 AND avg(duration_ms) > 500

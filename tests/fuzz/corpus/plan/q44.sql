@@ -1,0 +1,1 @@
+SELECT endpoint, sum(cost_usd) FROM spans GROUP BY endpoint HAVING sum(cost_usd) IS NULL OR max(duration_ms) > 60000

@@ -1,0 +1,1 @@
+SELECT span_id, duration_ms FROM spans WHERE model = 'gpt-4o' ORDER BY duration_ms DESC, span_id LIMIT 20 OFFSET 5

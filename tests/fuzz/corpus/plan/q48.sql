@@ -1,0 +1,1 @@
+SELECT span_id FROM spans WHERE span_kind = 'llm' ORDER BY input_tokens + output_tokens DESC, span_id LIMIT 10

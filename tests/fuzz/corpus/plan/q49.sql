@@ -1,0 +1,1 @@
+SELECT provider, model, count(*) AS n FROM spans GROUP BY provider, model ORDER BY provider DESC, n, model

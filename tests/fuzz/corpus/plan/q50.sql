@@ -1,0 +1,1 @@
+SELECT time, span_id, retries FROM spans WHERE time > '2026-01-03T23:59:00Z' ORDER BY time DESC, span_id

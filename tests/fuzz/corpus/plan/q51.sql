@@ -1,0 +1,1 @@
+SELECT count(model), count(DISTINCT model), count(DISTINCT user_id), count(DISTINCT input_tokens), count(DISTINCT hallucination), count(DISTINCT duration_ms) FROM spans

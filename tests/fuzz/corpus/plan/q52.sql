@@ -1,0 +1,1 @@
+SELECT model, count(DISTINCT user_id), count(DISTINCT trace_id) FROM spans GROUP BY model

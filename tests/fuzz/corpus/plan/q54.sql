@@ -1,0 +1,1 @@
+SELECT model, min(time), max(time), min(user_id), max(trace_id), min(endpoint), max(error_type) FROM spans GROUP BY model

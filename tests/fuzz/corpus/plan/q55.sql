@@ -1,0 +1,1 @@
+SELECT model, quantile_exact(duration_ms, 0), quantile_exact(duration_ms, 0.5), quantile_exact(duration_ms, 0.99), quantile_exact(duration_ms, 1) FROM spans GROUP BY model

@@ -1,0 +1,1 @@
+SELECT model, count(*) FROM spans WHERE duration_ms < 0 GROUP BY model

@@ -1,0 +1,1 @@
+SELECT model, count_if(error_type = 'rate_limit') AS limited, count(*) AS calls, avg(error_type = 'rate_limit') FROM spans WHERE span_kind = 'llm' AND time >= now() - INTERVAL '7 days' GROUP BY model ORDER BY limited DESC, model

@@ -1,0 +1,1 @@
+SELECT model, quantile_exact(ttft_ms, 0.95), sum(output_tokens) / sum((duration_ms - ttft_ms) / 1000) AS tokens_per_s FROM spans WHERE span_kind = 'llm' GROUP BY model
