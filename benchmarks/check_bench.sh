@@ -36,7 +36,8 @@ err=$("$spandb" bench --data "$tmp/db" --runs 1 "$tmp/t.sql" 2>&1 >/dev/null)
 rc=$?
 [ $rc -eq 1 ] && grep -q "bad ($tmp/t.sql:6): unknown column 'nope'" <<<"$err"
 check "a failing statement names file and line, exit 1" $?
-"$spandb" bench --data "$tmp/db" --runs 1 --query ok "$tmp/t.sql" | grep -q '^ok .* 1  '
+"$spandb" bench --data "$tmp/db" --runs 1 --query ok --format jsonl "$tmp/t.sql" |
+  grep -q '"name":"ok".*"result_rows":1,.*"rows":\[\["a;b",'
 check "';' inside strings and comments does not split" $?
 
 errout "$spandb" bench --data "$tmp/db" --query zz "$tmp/t.sql" | grep -q "no statement named 'zz'"
