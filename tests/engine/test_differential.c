@@ -380,6 +380,27 @@ Test(diff, queries_match_sqlite)
     dt_fixture_free(&f);
 }
 
+/* exec.h: results, float sums and the row order of unordered queries included, do not
+ * depend on the thread count. */
+Test(diff, results_independent_of_threads)
+{
+    dt_fixture f;
+    dt_fixture_build(&f, ROWS, FLUSH_AT, 8192);
+    for (size_t i = 0; i < NQUERIES; i++) {
+        dt_rows a, b;
+        sdb_err err;
+        cr_assert(dt_run_spandb_threads(f.db, queries[i].sdb, 1, &a, &err), "%s", err.msg);
+        cr_assert(dt_run_spandb_threads(f.db, queries[i].sdb, 3, &b, &err), "%s", err.msg);
+        cr_assert_eq(a.nrows, b.nrows, "query %zu", i);
+        for (uint64_t k = 0; k < a.nrows * a.ncols; k++)
+            cr_assert(dt_cell_eq(&a.cells[k], &b.cells[k], 0), "query %zu: cell %llu differs "
+                      "between 1 and 3 threads\n  %s", i, (unsigned long long)k, queries[i].sdb);
+        dt_rows_free(&a);
+        dt_rows_free(&b);
+    }
+    dt_fixture_free(&f);
+}
+
 /* Odd sizes everywhere: blocks of 1,000 rows and a flush after 123,457, so vectors end
  * inside validity words and blocks (a sanitizer build checks nothing is read past them). */
 Test(diff, queries_match_sqlite_odd_blocks)
