@@ -235,6 +235,21 @@ static const dq queries[] = {
      "ORDER BY time DESC, span_id",
      "SELECT time, span_id, retries FROM spans WHERE time > 1767484740000000000 "
      "ORDER BY time DESC, span_id", true},
+    {"SELECT hallucination, count(*) FROM spans GROUP BY 1 ORDER BY 1 DESC",
+     "SELECT hallucination, count(*) FROM spans GROUP BY 1 ORDER BY 1 DESC NULLS FIRST", true},
+    {"SELECT span_id FROM spans ORDER BY span_id LIMIT 0",
+     "SELECT span_id FROM spans ORDER BY span_id LIMIT 0", true},
+    {"SELECT model, count(*) FROM spans GROUP BY model ORDER BY model DESC LIMIT 5 OFFSET 100",
+     "SELECT model, count(*) FROM spans GROUP BY model ORDER BY model DESC LIMIT 5 OFFSET 100", true},
+    {"SELECT model, sum(cost_usd) / count(*) AS cpc, count(*) * 2 + 1, "
+     "max(duration_ms) - min(duration_ms), max(time) - min(time) FROM spans GROUP BY model "
+     "ORDER BY cpc DESC, model",
+     "SELECT model, sum(cost_usd) / count(*) AS cpc, count(*) * 2 + 1, "
+     "max(duration_ms) - min(duration_ms), max(time) - min(time) FROM spans GROUP BY model "
+     "ORDER BY cpc DESC NULLS FIRST, model NULLS LAST", true},
+    {"SELECT count(*) FROM spans WHERE error_type NOT LIKE 'rate%' OR error_type ILIKE 'TIME%'",
+     "SELECT count(*) FROM spans WHERE error_type NOT LIKE 'rate%' OR lower(error_type) LIKE 'time%'",
+     true},
     /* ---- distinct counts, avg of bools, min/max of timestamps and strings ---- */
     {"SELECT count(model), count(DISTINCT model), count(DISTINCT user_id), "
      "count(DISTINCT input_tokens), count(DISTINCT hallucination), count(DISTINCT duration_ms) "
