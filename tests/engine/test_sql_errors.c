@@ -1,7 +1,9 @@
-/* Error paths of SQL statements through sdb_run_sql: every user mistake gets its error code
+/* Statements through sdb_run_sql: every user mistake gets its error code
  * and an exact message naming the position (line:column) and, where one is near, a
- * suggestion. Runtime failures (overflow, bad casts, the memory bound) name what failed. */
+ * suggestion; runtime failures (overflow, bad casts, the memory bound) name what failed;
+ * EXPLAIN reports the partitions that time conditions skip. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/gen.h"
@@ -209,4 +211,42 @@ Test(sqlerr, catalog_statements)
     cr_assert_eq(run_mem("DROP TABLE t2", 0, &err), SDB_OK, "%s", err.msg);
     fails("DROP TABLE t2", SDB_ERR_NOTFOUND, "unknown table 't2' at 1:12");
     cr_assert_eq(run_mem("DROP TABLE IF EXISTS t2", 0, &err), SDB_OK, "%s", err.msg);
+}
+
+/* ---- statements that work: what EXPLAIN reports ---- */
+
+TestSuite(sqlrun, .init = setup, .fini = teardown, .timeout = 120);
+
+/* The lines of a one-column result joined by newlines into out. */
+static void run_text(const char *sql, char *out, size_t n)
+{
+    sdb_run_opts o;
+    sdb_run_result r;
+    sdb_err err;
+    size_t k = 0;
+    memset(&o, 0, sizeof o);
+    o.now_ns = 1767484800000000000LL; /* 2026-01-04T00:00:00Z */
+    cr_assert_eq(sdb_run_sql(db, sql, strlen(sql), &o, &r, &err), SDB_OK, "%s", err.msg);
+    out[0] = '\0';
+    for (uint64_t i = 0; i < r.rows->nrows && k < n; i++) {
+        const sdb_value *v = sdb_result_at(r.rows, i, 0);
+        k += (size_t)snprintf(out + k, n - k, "%.*s\n", (int)v->u.s.len, v->u.s.p);
+    }
+    sdb_run_result_free(&r);
+}
+
+/* now() - INTERVAL '...' is folded into a constant, so the dashboards' "last 24 hours"
+ * skips the older partitions before reading them. */
+Test(sqlrun, explain_now_minus_interval_prunes_partitions)
+{
+    char plan[4096];
+    run_text("EXPLAIN SELECT count(*) FROM spans WHERE time > now() - INTERVAL '24 hours'", plan,
+             sizeof plan);
+    cr_expect(strstr(plan, "partitions: 1 scanned, 2 skipped by time\n") != NULL, "%s", plan);
+    run_text("EXPLAIN SELECT count(*) FROM spans WHERE time >= '2026-01-02' AND time < '2026-01-03'",
+             plan, sizeof plan);
+    cr_expect(strstr(plan, "partitions: 1 scanned, 2 skipped by time\n") != NULL, "%s", plan);
+    run_text("EXPLAIN SELECT count(*) FROM spans", plan, sizeof plan);
+    cr_expect(strstr(plan, "answered from block metadata: no block decoded\n") != NULL, "%s", plan);
+    cr_expect(strstr(plan, "partitions: 3 scanned, 0 skipped by time\n") != NULL, "%s", plan);
 }
