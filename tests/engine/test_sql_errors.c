@@ -1,14 +1,20 @@
 /* Statements through sdb_run_sql: every user mistake gets its error code
  * and an exact message naming the position (line:column) and, where one is near, a
  * suggestion; runtime failures (overflow, bad casts, the memory bound) name what failed;
- * EXPLAIN reports the partitions that time conditions skip. */
+ * EXPLAIN reports the partitions that time conditions skip; the dashboard examples of
+ * docs/sql.md run. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/gen.h"
 #include "engine/run.h"
 #include "tests/support/tmpdir.h"
+
+#ifndef SDB_SOURCE_DIR
+#define SDB_SOURCE_DIR "."
+#endif
 
 static sdb_db *db;
 
@@ -249,4 +255,42 @@ Test(sqlrun, explain_now_minus_interval_prunes_partitions)
     run_text("EXPLAIN SELECT count(*) FROM spans", plan, sizeof plan);
     cr_expect(strstr(plan, "answered from block metadata: no block decoded\n") != NULL, "%s", plan);
     cr_expect(strstr(plan, "partitions: 3 scanned, 0 skipped by time\n") != NULL, "%s", plan);
+}
+
+/* Every example query of docs/sql.md's "Dashboard queries" runs and returns rows (now() is
+ * 2026-01-04, the end of the generated data). */
+Test(sqlrun, docs_dashboard_examples_run)
+{
+    char path[4096];
+    size_t len = 0, n = 0;
+    char *doc, *p;
+    snprintf(path, sizeof path, "%s/docs/sql.md", SDB_SOURCE_DIR);
+    doc = (char *)tmpdir_read_file(path, &len);
+    cr_assert(doc != NULL, "cannot read %s", path);
+    doc = realloc(doc, len + 1);
+    cr_assert(doc != NULL);
+    doc[len] = '\0';
+    p = strstr(doc, "## Dashboard queries");
+    cr_assert(p != NULL, "no dashboard section in %s", path);
+    while ((p = strstr(p, "```sql\n")) != NULL) {
+        char *end = strstr(p += 7, "```");
+        cr_assert(end != NULL);
+        *end = '\0';
+        for (char *q = strtok(p, ";"); q != NULL; q = strtok(NULL, ";")) {
+            sdb_run_opts o;
+            sdb_run_result r;
+            sdb_err err;
+            if (strspn(q, " \n") == strlen(q))
+                continue;
+            memset(&o, 0, sizeof o);
+            o.now_ns = 1767484800000000000LL;
+            cr_assert_eq(sdb_run_sql(db, q, strlen(q), &o, &r, &err), SDB_OK, "%s\n%s", err.msg, q);
+            cr_expect_gt(r.rows->nrows, 0, "no rows from\n%s", q);
+            sdb_run_result_free(&r);
+            n++;
+        }
+        p = end + 3;
+    }
+    cr_expect_geq(n, 9, "only %zu examples found", n);
+    free(doc);
 }
