@@ -76,7 +76,7 @@ static void fails(const char *sql, sdb_rc code, const char *msg)
     sdb_err err;
     sdb_rc rc = run_mem(sql, 0, &err);
     cr_assert_eq(rc, code, "%s: got %d (%s), want %d", sql, rc, rc ? err.msg : "ok", code);
-    cr_expect_str_eq(err.msg, msg, "%s", sql);
+    cr_expect_str_eq(err.msg, msg, "%s\n  got:  %s\n  want: %s", sql, err.msg, msg);
 }
 
 Test(sqlerr, unknown_column_suggests)
@@ -155,6 +155,14 @@ Test(sqlerr, type_errors)
           "count_if needs a condition, got float64 at 1:17");
     fails("SELECT count(*) FROM spans WHERE duration_ms", SDB_ERR_SCHEMA,
           "WHERE needs a condition, got float64 at 1:34");
+    fails("SELECT CASE WHEN true THEN 1 ELSE 'a' END", SDB_ERR_SCHEMA,
+          "case: ELSE of type string does not mix with THEN of type int64 at 1:8");
+    fails("SELECT CASE WHEN true THEN 1 WHEN false THEN 'x' END", SDB_ERR_SCHEMA,
+          "case: branches of types int64 and string do not mix at 1:8");
+    fails("SELECT coalesce(1, 'a')", SDB_ERR_SCHEMA,
+          "coalesce: branches of types int64 and string do not mix at 1:8");
+    fails("SELECT 1 IN (1, 'a')", SDB_ERR_SCHEMA, "operator in cannot take int64 and string at 1:8");
+    fails("SELECT NOT 1.5", SDB_ERR_SCHEMA, "not cannot take float64 at 1:8");
 }
 
 Test(sqlerr, bad_constants)
