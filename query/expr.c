@@ -385,11 +385,13 @@ sdb_pexpr *sdb_pexpr_make(sdb_qmem *m, sdb_pexpr_kind k, sdb_pexpr **in, uint32_
             sdb_type vt = args[nargs - 1]->type;
             if (vt == SDB_TYPE_SYMBOL)
                 vt = SDB_TYPE_STRING;
+            sdb_type bt = t;
             if (!is_null_const(args[nargs - 1]))
                 t = t == 0 ? vt : common_type(t, vt);
             if (t == 0)
-                return SDB_FAIL(err, SDB_ERR_SCHEMA, "case: else of type %s does not mix",
-                                sdb_type_name(args[nargs - 1]->type)), NULL;
+                return SDB_FAIL(err, SDB_ERR_SCHEMA,
+                                "case: ELSE of type %s does not mix with THEN of type %s",
+                                sdb_type_name(args[nargs - 1]->type), sdb_type_name(bt)), NULL;
         }
         if (t == 0)
             t = SDB_TYPE_INT64;

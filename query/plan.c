@@ -358,6 +358,29 @@ static sdb_pexpr *bind_case(binder *b, const sdb_expr *e, scope sc)
     return at(b, sdb_pexpr_make(b->m, SDB_PX_CASE, args, k, b->err), e->pos);
 }
 
+/* Constant int64 / timestamp + and - (now() - INTERVAL '24 hours') become one constant, so
+ * that the time condition holding them prunes partitions and blocks. An overflow is left to
+ * the executor, which reports it. */
+static sdb_pexpr *fold(binder *b, sdb_pexpr *e)
+{
+    const sdb_pexpr *x, *y;
+    int64_t r;
+    bool over;
+    if (e == NULL || (e->kind != SDB_PX_ADD && e->kind != SDB_PX_SUB) || e->nargs != 2 ||
+        !sdb_type_is_i64(e->type))
+        return e;
+    x = e->args[0];
+    y = e->args[1];
+    if (x->kind != SDB_PX_CONST || y->kind != SDB_PX_CONST || x->val.null || y->val.null ||
+        !sdb_type_is_i64(x->type) || !sdb_type_is_i64(y->type))
+        return e;
+    over = e->kind == SDB_PX_ADD ? __builtin_add_overflow(x->val.u.i, y->val.u.i, &r)
+                                 : __builtin_sub_overflow(x->val.u.i, y->val.u.i, &r);
+    if (over)
+        return e;
+    return sdb_pexpr_const(b->m, (sdb_value){.type = e->type, .u.i = r}, b->err);
+}
+
 static sdb_pexpr *bind(binder *b, const sdb_expr *e, scope sc)
 {
     sdb_pexpr *x, *y, *args[3];
@@ -402,7 +425,7 @@ static sdb_pexpr *bind(binder *b, const sdb_expr *e, scope sc)
             return NULL;
         if (is_cmp(e->v.bin.op) && !fix_time_pair(b, &x, &y, e->pos))
             return NULL;
-        return at(b, sdb_pexpr_op2(b->m, binop_kind[e->v.bin.op], x, y, b->err), e->pos);
+        return fold(b, at(b, sdb_pexpr_op2(b->m, binop_kind[e->v.bin.op], x, y, b->err), e->pos));
     case SDB_EXPR_IN: {
         uint32_t n = e->v.in.nlist;
         sdb_pexpr **a = sdb_qmem_alloc(b->m, ((size_t)n + 1) * sizeof *a, b->err);

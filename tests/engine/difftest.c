@@ -234,11 +234,16 @@ static char *dup_n(const char *s, size_t n)
 
 bool dt_run_spandb(sdb_db *db, const char *sql, dt_rows *out, sdb_err *err)
 {
+    return dt_run_spandb_threads(db, sql, 2, out, err);
+}
+
+bool dt_run_spandb_threads(sdb_db *db, const char *sql, unsigned threads, dt_rows *out, sdb_err *err)
+{
     sdb_run_opts o;
     sdb_run_result res;
     const sdb_result *r;
     memset(&o, 0, sizeof o);
-    o.threads = 2;
+    o.threads = threads;
     o.now_ns = DT_NOW_NS;
     memset(out, 0, sizeof *out);
     if (sdb_run_sql(db, sql, strlen(sql), &o, &res, err) != SDB_OK)

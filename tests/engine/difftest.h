@@ -45,6 +45,8 @@ void dt_fixture_free(dt_fixture *f);
 /* Run a statement through sdb_run_sql (2 threads, now = DT_NOW_NS); false with err set on
  * failure. */
 bool dt_run_spandb(sdb_db *db, const char *sql, dt_rows *out, sdb_err *err);
+/* The same with a given number of worker threads. */
+bool dt_run_spandb_threads(sdb_db *db, const char *sql, unsigned threads, dt_rows *out, sdb_err *err);
 /* Run SQLite SQL; false with msg set on failure. */
 bool dt_run_sqlite(sqlite3 *lite, const char *sql, dt_rows *out, char *msg, size_t n);
 void dt_rows_free(dt_rows *r);

@@ -1,12 +1,20 @@
-/* Error paths of SQL statements through sdb_run_sql: every user mistake gets its error code
+/* Statements through sdb_run_sql: every user mistake gets its error code
  * and an exact message naming the position (line:column) and, where one is near, a
- * suggestion. Runtime failures (overflow, bad casts, the memory bound) name what failed. */
+ * suggestion; runtime failures (overflow, bad casts, the memory bound) name what failed;
+ * EXPLAIN reports the partitions that time conditions skip; the dashboard examples of
+ * docs/sql.md run. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/gen.h"
 #include "engine/run.h"
 #include "tests/support/tmpdir.h"
+
+#ifndef SDB_SOURCE_DIR
+#define SDB_SOURCE_DIR "."
+#endif
 
 static sdb_db *db;
 
@@ -68,7 +76,7 @@ static void fails(const char *sql, sdb_rc code, const char *msg)
     sdb_err err;
     sdb_rc rc = run_mem(sql, 0, &err);
     cr_assert_eq(rc, code, "%s: got %d (%s), want %d", sql, rc, rc ? err.msg : "ok", code);
-    cr_expect_str_eq(err.msg, msg, "%s", sql);
+    cr_expect_str_eq(err.msg, msg, "%s\n  got:  %s\n  want: %s", sql, err.msg, msg);
 }
 
 Test(sqlerr, unknown_column_suggests)
@@ -147,6 +155,14 @@ Test(sqlerr, type_errors)
           "count_if needs a condition, got float64 at 1:17");
     fails("SELECT count(*) FROM spans WHERE duration_ms", SDB_ERR_SCHEMA,
           "WHERE needs a condition, got float64 at 1:34");
+    fails("SELECT CASE WHEN true THEN 1 ELSE 'a' END", SDB_ERR_SCHEMA,
+          "case: ELSE of type string does not mix with THEN of type int64 at 1:8");
+    fails("SELECT CASE WHEN true THEN 1 WHEN false THEN 'x' END", SDB_ERR_SCHEMA,
+          "case: branches of types int64 and string do not mix at 1:8");
+    fails("SELECT coalesce(1, 'a')", SDB_ERR_SCHEMA,
+          "coalesce: branches of types int64 and string do not mix at 1:8");
+    fails("SELECT 1 IN (1, 'a')", SDB_ERR_SCHEMA, "operator in cannot take int64 and string at 1:8");
+    fails("SELECT NOT 1.5", SDB_ERR_SCHEMA, "not cannot take float64 at 1:8");
 }
 
 Test(sqlerr, bad_constants)
@@ -209,4 +225,80 @@ Test(sqlerr, catalog_statements)
     cr_assert_eq(run_mem("DROP TABLE t2", 0, &err), SDB_OK, "%s", err.msg);
     fails("DROP TABLE t2", SDB_ERR_NOTFOUND, "unknown table 't2' at 1:12");
     cr_assert_eq(run_mem("DROP TABLE IF EXISTS t2", 0, &err), SDB_OK, "%s", err.msg);
+}
+
+/* ---- statements that work: what EXPLAIN reports ---- */
+
+TestSuite(sqlrun, .init = setup, .fini = teardown, .timeout = 120);
+
+/* The lines of a one-column result joined by newlines into out. */
+static void run_text(const char *sql, char *out, size_t n)
+{
+    sdb_run_opts o;
+    sdb_run_result r;
+    sdb_err err;
+    size_t k = 0;
+    memset(&o, 0, sizeof o);
+    o.now_ns = 1767484800000000000LL; /* 2026-01-04T00:00:00Z */
+    cr_assert_eq(sdb_run_sql(db, sql, strlen(sql), &o, &r, &err), SDB_OK, "%s", err.msg);
+    out[0] = '\0';
+    for (uint64_t i = 0; i < r.rows->nrows && k < n; i++) {
+        const sdb_value *v = sdb_result_at(r.rows, i, 0);
+        k += (size_t)snprintf(out + k, n - k, "%.*s\n", (int)v->u.s.len, v->u.s.p);
+    }
+    sdb_run_result_free(&r);
+}
+
+/* now() - INTERVAL '...' is folded into a constant, so the dashboards' "last 24 hours"
+ * skips the older partitions before reading them. */
+Test(sqlrun, explain_now_minus_interval_prunes_partitions)
+{
+    char plan[4096];
+    run_text("EXPLAIN SELECT count(*) FROM spans WHERE time > now() - INTERVAL '24 hours'", plan,
+             sizeof plan);
+    cr_expect(strstr(plan, "partitions: 1 scanned, 2 skipped by time\n") != NULL, "%s", plan);
+    run_text("EXPLAIN SELECT count(*) FROM spans WHERE time >= '2026-01-02' AND time < '2026-01-03'",
+             plan, sizeof plan);
+    cr_expect(strstr(plan, "partitions: 1 scanned, 2 skipped by time\n") != NULL, "%s", plan);
+    run_text("EXPLAIN SELECT count(*) FROM spans", plan, sizeof plan);
+    cr_expect(strstr(plan, "answered from block metadata: no block decoded\n") != NULL, "%s", plan);
+    cr_expect(strstr(plan, "partitions: 3 scanned, 0 skipped by time\n") != NULL, "%s", plan);
+}
+
+/* Every example query of docs/sql.md's "Dashboard queries" runs and returns rows (now() is
+ * 2026-01-04, the end of the generated data). */
+Test(sqlrun, docs_dashboard_examples_run)
+{
+    char path[4096];
+    size_t len = 0, n = 0;
+    char *doc, *p;
+    snprintf(path, sizeof path, "%s/docs/sql.md", SDB_SOURCE_DIR);
+    doc = (char *)tmpdir_read_file(path, &len);
+    cr_assert(doc != NULL, "cannot read %s", path);
+    doc = realloc(doc, len + 1);
+    cr_assert(doc != NULL);
+    doc[len] = '\0';
+    p = strstr(doc, "## Dashboard queries");
+    cr_assert(p != NULL, "no dashboard section in %s", path);
+    while ((p = strstr(p, "```sql\n")) != NULL) {
+        char *end = strstr(p += 7, "```");
+        cr_assert(end != NULL);
+        *end = '\0';
+        for (char *q = strtok(p, ";"); q != NULL; q = strtok(NULL, ";")) {
+            sdb_run_opts o;
+            sdb_run_result r;
+            sdb_err err;
+            if (strspn(q, " \n") == strlen(q))
+                continue;
+            memset(&o, 0, sizeof o);
+            o.now_ns = 1767484800000000000LL;
+            cr_assert_eq(sdb_run_sql(db, q, strlen(q), &o, &r, &err), SDB_OK, "%s\n%s", err.msg, q);
+            cr_expect_gt(r.rows->nrows, 0, "no rows from\n%s", q);
+            sdb_run_result_free(&r);
+            n++;
+        }
+        p = end + 3;
+    }
+    cr_expect_geq(n, 9, "only %zu examples found", n);
+    free(doc);
 }

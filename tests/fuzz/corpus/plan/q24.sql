@@ -1,1 +1,1 @@
-SELECT CASE WHEN duration_ms < 100 THEN 'fast' WHEN duration_ms < 1000 THEN 'mid' ELSE 'slow' END AS speed, count(*), sum(duration_ms) FROM spans GROUP BY 1
+SELECT count_if(model = span_id), count_if(model < user_id), count_if(coalesce(model, error_type) < user_id), count_if(CAST(ttft_ms AS string) = span_id), count_if(CASE WHEN retries > 0 THEN model END < session_id) FROM spans

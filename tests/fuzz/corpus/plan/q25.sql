@@ -1,1 +1,1 @@
-SELECT sum(CASE status WHEN 'ok' THEN 1 WHEN 'error' THEN 0 END), count(CASE span_kind WHEN 'llm' THEN input_tokens END), sum(CASE WHEN retries > 0 THEN cost_usd ELSE 0.0 END) FROM spans
+SELECT CASE WHEN duration_ms < 100 THEN 'fast' WHEN duration_ms < 1000 THEN 'mid' ELSE 'slow' END AS speed, count(*), sum(duration_ms) FROM spans GROUP BY 1

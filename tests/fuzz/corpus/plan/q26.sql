@@ -1,1 +1,1 @@
-SELECT sum(CAST(duration_ms AS int64)), sum(CAST(hallucination AS int64)), count(CAST(input_tokens AS string)), sum(CAST(input_tokens AS float64)), max(CAST(retries AS string)), sum(CAST(-duration_ms AS bigint)) FROM spans
+SELECT sum(CASE status WHEN 'ok' THEN 1 WHEN 'error' THEN 0 END), count(CASE span_kind WHEN 'llm' THEN input_tokens END), sum(CASE WHEN retries > 0 THEN cost_usd ELSE 0.0 END) FROM spans

@@ -1,1 +1,1 @@
-SELECT coalesce(model, 'none') AS m, count(*), sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)), sum(coalesce(ttft_ms, duration_ms, 0.0)) FROM spans GROUP BY m
+SELECT sum(CAST(duration_ms AS int64)), sum(CAST(hallucination AS int64)), count(CAST(input_tokens AS string)), sum(CAST(input_tokens AS float64)), max(CAST(retries AS string)), sum(CAST(-duration_ms AS bigint)) FROM spans

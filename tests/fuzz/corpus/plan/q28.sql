@@ -1,1 +1,1 @@
-SELECT sum(abs(feedback)), sum(abs(-duration_ms)), sum(round(duration_ms)), sum(round(duration_ms, 2)), sum(round(-ttft_ms, 1)), sum(round(relevance, 1)), sum(round(input_tokens)) FROM spans
+SELECT coalesce(model, 'none') AS m, count(*), sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)), sum(coalesce(ttft_ms, duration_ms, 0.0)) FROM spans GROUP BY m

@@ -1,1 +1,1 @@
-SELECT sum(input_tokens / 7), sum(input_tokens % 7), sum(-output_tokens * 3 + 1), sum(input_tokens / 7.0), sum((output_tokens - 300) / 7), sum((output_tokens - 300) % 7), count(input_tokens / retries), sum(input_tokens % -5), sum(duration_ms * 2 - ttft_ms / 3) FROM spans
+SELECT sum(abs(feedback)), sum(abs(-duration_ms)), sum(round(duration_ms)), sum(round(duration_ms, 2)), sum(round(-ttft_ms, 1)), sum(round(relevance, 1)), sum(round(input_tokens)) FROM spans

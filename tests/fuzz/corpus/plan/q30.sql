@@ -1,1 +1,1 @@
-SELECT model, count(*), sum(cost_usd), avg(duration_ms), min(duration_ms), max(duration_ms), sum(input_tokens), avg(output_tokens) FROM spans GROUP BY model
+SELECT sum(input_tokens / 7), sum(input_tokens % 7), sum(-output_tokens * 3 + 1), sum(input_tokens / 7.0), sum((output_tokens - 300) / 7), sum((output_tokens - 300) % 7), count(input_tokens / retries), sum(input_tokens % -5), sum(duration_ms * 2 - ttft_ms / 3) FROM spans

@@ -1,1 +1,1 @@
-SELECT model, endpoint, count(*), sum(cost_usd) FROM spans GROUP BY model, endpoint
+SELECT model, count(*), sum(cost_usd), avg(duration_ms), min(duration_ms), max(duration_ms), sum(input_tokens), avg(output_tokens) FROM spans GROUP BY model

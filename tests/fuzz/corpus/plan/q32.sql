@@ -1,1 +1,1 @@
-SELECT service, span_kind, status, count(*), avg(duration_ms) FROM spans GROUP BY service, span_kind, status
+SELECT model, endpoint, count(*), sum(cost_usd) FROM spans GROUP BY model, endpoint

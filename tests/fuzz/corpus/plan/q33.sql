@@ -1,1 +1,1 @@
-SELECT retries, feedback, count(*), sum(cost_usd) FROM spans GROUP BY retries, feedback
+SELECT service, span_kind, status, count(*), avg(duration_ms) FROM spans GROUP BY service, span_kind, status

@@ -1,1 +1,1 @@
-SELECT hallucination, prompt_version, count(*), avg(relevance) FROM spans GROUP BY hallucination, prompt_version
+SELECT retries, feedback, count(*), sum(cost_usd) FROM spans GROUP BY retries, feedback

@@ -1,1 +1,1 @@
-SELECT input_tokens / 1000 AS k, count(*), max(input_tokens) FROM spans GROUP BY k
+SELECT hallucination, prompt_version, count(*), avg(relevance) FROM spans GROUP BY hallucination, prompt_version

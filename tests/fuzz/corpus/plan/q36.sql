@@ -1,1 +1,1 @@
-SELECT user_id, count(*), sum(cost_usd) AS c FROM spans GROUP BY user_id ORDER BY c DESC, user_id LIMIT 10
+SELECT input_tokens / 1000 AS k, count(*), max(input_tokens) FROM spans GROUP BY k

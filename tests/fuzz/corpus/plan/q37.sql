@@ -1,1 +1,1 @@
-SELECT session_id, count(*) AS n FROM spans GROUP BY session_id HAVING count(*) >= 20 ORDER BY n DESC, session_id LIMIT 25 OFFSET 3
+SELECT user_id, count(*), sum(cost_usd) AS c FROM spans GROUP BY user_id ORDER BY c DESC, user_id LIMIT 10

@@ -1,1 +1,1 @@
-SELECT time_bucket(INTERVAL '1 hour', time) AS h, count(*), count_if(status = 'error'), sum(cost_usd) FROM spans GROUP BY h ORDER BY h
+SELECT session_id, count(*) AS n FROM spans GROUP BY session_id HAVING count(*) >= 20 ORDER BY n DESC, session_id LIMIT 25 OFFSET 3

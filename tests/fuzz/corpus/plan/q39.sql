@@ -1,1 +1,1 @@
-SELECT time_bucket('15 minutes', time) AS b, model, count(*) FROM spans WHERE time < '2026-01-01T12:00:00Z' GROUP BY b, model
+SELECT time_bucket(INTERVAL '1 hour', time) AS h, count(*), count_if(status = 'error'), sum(cost_usd) FROM spans GROUP BY h ORDER BY h

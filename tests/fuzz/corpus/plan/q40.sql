@@ -1,1 +1,1 @@
-SELECT date_trunc('day', time) AS d, count(*), min(time), max(time) FROM spans GROUP BY d ORDER BY d DESC
+SELECT time_bucket('15 minutes', time) AS b, model, count(*) FROM spans WHERE time < '2026-01-01T12:00:00Z' GROUP BY b, model

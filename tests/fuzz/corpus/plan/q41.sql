@@ -1,1 +1,1 @@
-SELECT date_trunc('hour', time) AS h, provider, avg(duration_ms) FROM spans WHERE time >= '2026-01-02T18:00:00Z' GROUP BY h, provider
+SELECT date_trunc('day', time) AS d, count(*), min(time), max(time) FROM spans GROUP BY d ORDER BY d DESC

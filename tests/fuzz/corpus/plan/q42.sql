@@ -1,1 +1,1 @@
-SELECT date_trunc('minute', time) AS m, count(*) FROM spans WHERE time < '2026-01-01T00:10:00Z' GROUP BY m ORDER BY m
+SELECT date_trunc('hour', time) AS h, provider, avg(duration_ms) FROM spans WHERE time >= '2026-01-02T18:00:00Z' GROUP BY h, provider

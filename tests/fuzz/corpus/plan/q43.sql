@@ -1,1 +1,1 @@
-SELECT model, count(*) AS n, avg(duration_ms) FROM spans GROUP BY model HAVING count(*) > 1000 AND avg(duration_ms) > 500
+SELECT date_trunc('minute', time) AS m, count(*) FROM spans WHERE time < '2026-01-01T00:10:00Z' GROUP BY m ORDER BY m

@@ -1,1 +1,1 @@
-SELECT endpoint, sum(cost_usd) FROM spans GROUP BY endpoint HAVING sum(cost_usd) IS NULL OR max(duration_ms) > 60000
+SELECT model, count(*) AS n, avg(duration_ms) FROM spans GROUP BY model HAVING count(*) > 1000 AND avg(duration_ms) > 500

@@ -1,1 +1,1 @@
-SELECT span_id, duration_ms FROM spans WHERE model = 'gpt-4o' ORDER BY duration_ms DESC, span_id LIMIT 20 OFFSET 5
+SELECT endpoint, sum(cost_usd) FROM spans GROUP BY endpoint HAVING sum(cost_usd) IS NULL OR max(duration_ms) > 60000

@@ -1,1 +1,1 @@
-SELECT span_id, ttft_ms FROM spans WHERE time < '2026-01-01T00:10:00Z' ORDER BY ttft_ms, span_id LIMIT 400
+SELECT span_id, duration_ms FROM spans WHERE model = 'gpt-4o' ORDER BY duration_ms DESC, span_id LIMIT 20 OFFSET 5

@@ -1,1 +1,1 @@
-SELECT span_id FROM spans WHERE span_kind = 'llm' ORDER BY input_tokens + output_tokens DESC, span_id LIMIT 10
+SELECT span_id, ttft_ms FROM spans WHERE time < '2026-01-01T00:10:00Z' ORDER BY ttft_ms DESC, span_id LIMIT 50 OFFSET 10

@@ -1,1 +1,1 @@
-SELECT provider, model, count(*) AS n FROM spans GROUP BY provider, model ORDER BY provider DESC, n, model
+SELECT span_id FROM spans WHERE span_kind = 'llm' ORDER BY input_tokens + output_tokens DESC, span_id LIMIT 10

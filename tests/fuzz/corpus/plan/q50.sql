@@ -1,1 +1,1 @@
-SELECT time, span_id, retries FROM spans WHERE time > '2026-01-03T23:59:00Z' ORDER BY time DESC, span_id
+SELECT provider, model, count(*) AS n FROM spans GROUP BY provider, model ORDER BY provider DESC, n, model

@@ -1,1 +1,1 @@
-SELECT count(model), count(DISTINCT model), count(DISTINCT user_id), count(DISTINCT input_tokens), count(DISTINCT hallucination), count(DISTINCT duration_ms) FROM spans
+SELECT time, span_id, retries FROM spans WHERE time > '2026-01-03T23:59:00Z' ORDER BY time DESC, span_id

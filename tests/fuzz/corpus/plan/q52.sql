@@ -1,1 +1,1 @@
-SELECT model, count(DISTINCT user_id), count(DISTINCT trace_id) FROM spans GROUP BY model
+SELECT hallucination, count(*) FROM spans GROUP BY 1 ORDER BY 1 DESC

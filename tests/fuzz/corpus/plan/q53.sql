@@ -1,1 +1,1 @@
-SELECT model, prompt_version, avg(hallucination), count(hallucination) FROM spans WHERE span_kind = 'llm' GROUP BY model, prompt_version
+SELECT span_id FROM spans ORDER BY span_id LIMIT 0

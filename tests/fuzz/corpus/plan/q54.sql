@@ -1,1 +1,1 @@
-SELECT model, min(time), max(time), min(user_id), max(trace_id), min(endpoint), max(error_type) FROM spans GROUP BY model
+SELECT model, count(*) FROM spans GROUP BY model ORDER BY model DESC LIMIT 5 OFFSET 100

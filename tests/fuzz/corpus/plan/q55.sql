@@ -1,1 +1,1 @@
-SELECT model, quantile_exact(duration_ms, 0), quantile_exact(duration_ms, 0.5), quantile_exact(duration_ms, 0.99), quantile_exact(duration_ms, 1) FROM spans GROUP BY model
+SELECT model, sum(cost_usd) / count(*) AS cpc, count(*) * 2 + 1, max(duration_ms) - min(duration_ms), max(time) - min(time) FROM spans GROUP BY model ORDER BY cpc DESC, model

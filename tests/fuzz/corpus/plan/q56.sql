@@ -1,1 +1,1 @@
-SELECT quantile_exact(output_tokens, 0.5), quantile_exact(ttft_ms, 0.99), quantile_exact(time, 0.5), quantile_exact(cost_usd, 0.25) FROM spans
+SELECT count(*) FROM spans WHERE error_type NOT LIKE 'rate%' OR error_type ILIKE 'TIME%'

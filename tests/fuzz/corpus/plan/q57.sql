@@ -1,1 +1,1 @@
-SELECT count(*), sum(cost_usd), avg(cost_usd), min(time), max(user_id), count_if(hallucination), quantile_exact(duration_ms, 0.5) FROM spans WHERE model = 'nope'
+SELECT count(model), count(DISTINCT model), count(DISTINCT user_id), count(DISTINCT input_tokens), count(DISTINCT hallucination), count(DISTINCT duration_ms) FROM spans

@@ -1,1 +1,1 @@
-SELECT model, count(*) FROM spans WHERE duration_ms < 0 GROUP BY model
+SELECT model, count(DISTINCT user_id), count(DISTINCT trace_id) FROM spans GROUP BY model

@@ -1,1 +1,1 @@
-SELECT 1 + 2 * 3, 7 / 2, -7 / 2, 7 % -3, -7 % 3, 7.0 / 2, 5 / 0, 5 % 0, abs(-4), round(2.5), round(-2.5), round(3.14159, 2), coalesce(NULL, 3), CASE WHEN 1 < 2 THEN 'y' ELSE 'n' END, CAST('42' AS int64), CAST(3.9 AS int64), CAST(-3.9 AS int64), NULL IS NULL, 1 IN (1, NULL), 2 IN (1, NULL), 2 NOT IN (1, NULL), NOT (NULL AND false), NULL OR true, 2 BETWEEN 1 AND 3, round(1.005, 2), round(-2.675, 2), round(1234.5, -2)
+SELECT model, prompt_version, avg(hallucination), count(hallucination) FROM spans WHERE span_kind = 'llm' GROUP BY model, prompt_version

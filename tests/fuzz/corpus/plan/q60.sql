@@ -1,1 +1,1 @@
-SELECT 'abc' LIKE 'a%', 'abc' LIKE 'A%', 'abc' ILIKE 'A_C', 'a%c' LIKE 'a\%c', CASE 3 WHEN 1 THEN 'one' WHEN 3 THEN 'three' END, -(-9223372036854775807), 1e3 * 2
+SELECT model, min(time), max(time), min(user_id), max(trace_id), min(endpoint), max(error_type) FROM spans GROUP BY model

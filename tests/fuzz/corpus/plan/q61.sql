@@ -1,1 +1,1 @@
-SELECT time_bucket(INTERVAL '1 hour', time) AS hour, count(*) AS requests, avg(status = 'error') AS error_rate FROM spans WHERE time > now() - INTERVAL '24 hours' AND span_kind = 'llm' GROUP BY hour ORDER BY hour
+SELECT model, quantile_exact(duration_ms, 0), quantile_exact(duration_ms, 0.5), quantile_exact(duration_ms, 0.99), quantile_exact(duration_ms, 1) FROM spans GROUP BY model

@@ -1,1 +1,1 @@
-SELECT model, count_if(error_type = 'rate_limit') AS limited, count(*) AS calls, avg(error_type = 'rate_limit') FROM spans WHERE span_kind = 'llm' AND time >= now() - INTERVAL '7 days' GROUP BY model ORDER BY limited DESC, model
+SELECT quantile_exact(output_tokens, 0.5), quantile_exact(ttft_ms, 0.99), quantile_exact(time, 0.5), quantile_exact(cost_usd, 0.25) FROM spans

@@ -1,1 +1,1 @@
-SELECT model, quantile_exact(ttft_ms, 0.95), sum(output_tokens) / sum((duration_ms - ttft_ms) / 1000) AS tokens_per_s FROM spans WHERE span_kind = 'llm' GROUP BY model
+SELECT count(*), sum(cost_usd), avg(cost_usd), min(time), max(user_id), count_if(hallucination), quantile_exact(duration_ms, 0.5) FROM spans WHERE model = 'nope'

@@ -1,1 +1,1 @@
-DESCRIBE spans
+SELECT 'abc' LIKE 'a%', 'abc' LIKE 'A%', 'abc' ILIKE 'A_C', 'a%c' LIKE 'a\%c', CASE 3 WHEN 1 THEN 'one' WHEN 3 THEN 'three' END, -(-9223372036854775807), 1e3 * 2

@@ -1,1 +1,1 @@
-DESCRIBE t
+SELECT time_bucket(INTERVAL '1 hour', time) AS hour, count(*) AS requests, avg(status = 'error') AS error_rate FROM spans WHERE time > now() - INTERVAL '24 hours' AND span_kind = 'llm' GROUP BY hour ORDER BY hour

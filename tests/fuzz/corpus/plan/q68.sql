@@ -1,1 +1,1 @@
-SELECT i, f, b, s, y, i / 0, i % -1, f / 0, -f, abs(i), round(f, 2), CAST(s AS float64) FROM t ORDER BY f, i
+SELECT model, count_if(error_type = 'rate_limit') AS limited, count(*) AS calls, avg(error_type = 'rate_limit') FROM spans WHERE span_kind = 'llm' AND time >= now() - INTERVAL '7 days' GROUP BY model ORDER BY limited DESC, model

@@ -1,1 +1,1 @@
-SELECT y, count(*), sum(f), min(s), max(y), quantile(f, 0.5), quantile_exact(f, 0.99), approx_count_distinct(s) FROM t GROUP BY y ORDER BY 1
+SELECT model, quantile_exact(ttft_ms, 0.95), sum(output_tokens) / sum((duration_ms - ttft_ms) / 1000) AS tokens_per_s FROM spans WHERE span_kind = 'llm' GROUP BY model

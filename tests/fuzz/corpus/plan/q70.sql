@@ -1,1 +1,1 @@
-SELECT * FROM t WHERE s LIKE '\%' OR s ILIKE 'a%' OR y IN ('zz', NULL) ORDER BY time LIMIT 3 OFFSET 1
+EXPLAIN SELECT model, p99(duration_ms) FROM spans WHERE time >= '2026-01-02' AND model IN ('gpt-4o') GROUP BY model ORDER BY 2 DESC LIMIT 5

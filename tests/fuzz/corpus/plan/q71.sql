@@ -1,1 +1,1 @@
-SELECT sum(i) FROM t
+SHOW TABLES

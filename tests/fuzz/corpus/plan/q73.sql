@@ -1,1 +1,1 @@
-SELECT date_trunc('week', time), date_trunc('month', time), date_trunc('year', time) FROM t
+DESCRIBE t

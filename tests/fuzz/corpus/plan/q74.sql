@@ -1,0 +1,1 @@
+SELECT i, f, b, s, y, i / 0, i % -1, f / 0, -f, abs(i), round(f, 2), CAST(s AS float64) FROM t ORDER BY f, i

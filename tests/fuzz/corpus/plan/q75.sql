@@ -1,0 +1,1 @@
+SELECT y, count(*), sum(f), min(s), max(y), quantile(f, 0.5), quantile_exact(f, 0.99), approx_count_distinct(s) FROM t GROUP BY y ORDER BY 1

@@ -1,0 +1,1 @@
+SELECT * FROM t WHERE s LIKE '\%' OR s ILIKE 'a%' OR y IN ('zz', NULL) ORDER BY time LIMIT 3 OFFSET 1

@@ -1,0 +1,1 @@
+SELECT time_bucket(INTERVAL '90 minutes', time) AS b, count_if(b), avg(b) FROM t GROUP BY b HAVING count(*) > 0
