@@ -46,7 +46,8 @@ struct sdb_import {
     sdb_import_opts o;
     const char *table;          /* span table */
     sdb_import_format fmt;      /* of the current file */
-    sdb_jtree *jt;              /* reader of the current file */
+    sdb_jtree *jt;              /* reader of the current JSON file */
+    sdb_csv *csv;               /* reader of the current CSV file */
     sdb_batch spans;            /* pending span rows */
     int idx[SDB_SPANS_NCOLS];   /* canonical column -> spans batch column */
     sdb_batch scores;           /* pending score rows */
@@ -586,6 +587,7 @@ void sdb_import_destroy(sdb_import *im)
     if (im == NULL)
         return;
     sdb_jtree_destroy(im->jt);
+    sdb_csv_destroy(im->csv);
     sdb_batch_free(&im->spans);
     sdb_batch_free(&im->scores);
     free(im->seen.slots);
@@ -618,21 +620,32 @@ sdb_rc sdb_import_begin(sdb_import *im, sdb_import_format f, sdb_err *err)
     case SDB_IMPORT_PHOENIX:
         jo.on_value = sdb_import_phoenix_value;
         break;
+    case SDB_IMPORT_CSV:
+        sdb_jtree_destroy(im->jt);
+        im->jt = NULL;
+        sdb_csv_destroy(im->csv);
+        im->csv = NULL;
+        im->fmt = f;
+        return sdb_csv_create(im, im->o.max_record, &im->csv, err);
     default:
         return SDB_FAIL(err, SDB_ERR_MISUSE, "import format %s is not supported yet",
                         sdb_import_format_name(f));
     }
     sdb_jtree_destroy(im->jt);
     im->jt = NULL;
+    sdb_csv_destroy(im->csv);
+    im->csv = NULL;
     im->fmt = f;
     return sdb_jtree_create(&jo, &im->jt, err);
 }
 
 sdb_rc sdb_import_feed(sdb_import *im, const void *data, size_t len, sdb_err *err)
 {
+    im->st.bytes += len;
+    if (im->csv != NULL)
+        return sdb_csv_feed(im->csv, data, len, err);
     if (im->jt == NULL)
         return SDB_FAIL(err, SDB_ERR_MISUSE, "sdb_import_feed before sdb_import_begin");
-    im->st.bytes += len;
     return sdb_jtree_feed(im->jt, data, len, err);
 }
 
@@ -643,11 +656,18 @@ sdb_rc sdb_import_end(sdb_import *im, sdb_err *err)
         sdb_jtree_destroy(im->jt);
         im->jt = NULL;
     }
+    if (im->csv != NULL) {
+        SDB_TRY(sdb_csv_finish(im->csv, err));
+        sdb_csv_destroy(im->csv);
+        im->csv = NULL;
+    }
     return flush_all(im, err);
 }
 
 void sdb_import_discard(sdb_import *im)
 {
+    if (im->csv != NULL)
+        sdb_csv_discard(im->csv);
     sdb_batch_clear(&im->spans);
     sdb_batch_clear(&im->scores);
 }
@@ -747,5 +767,28 @@ sdb_rc sdb_import_json_text(const sdb_jnode *n, sdb_buf *out, sdb_err *err)
     }
     SDB_TRY(sdb_buf_reserve(out, 1, err));
     out->data[out->len] = '\0';
+    return SDB_OK;
+}
+
+const char *sdb_import_table(const sdb_import *im)
+{
+    return im->table;
+}
+
+const char *sdb_import_schema(const sdb_import *im)
+{
+    return im->o.schema;
+}
+
+sdb_rc sdb_import_write_rows(sdb_import *im, const char *table, const sdb_batch *b, sdb_err *err)
+{
+    sdb_rc rc;
+    if (b->nrows == 0)
+        return SDB_OK;
+    if (im->db != NULL && (rc = sdb_db_write(im->db, table, b, err)) != SDB_OK) {
+        sdb_err_prefix(err, "table %s: ", table);
+        return rc;
+    }
+    im->st.spans += b->nrows;
     return SDB_OK;
 }

@@ -90,6 +90,24 @@ sdb_rc sdb_import_json_text(const sdb_jnode *n, sdb_buf *out, sdb_err *err);
  * prefix, which is stripped) onto r with the OTLP attribute rules: Phoenix span JSON. */
 void sdb_import_flat_attrs(sdb_irec *r, const sdb_jnode *obj, const char *prefix);
 
+/* The import's settings for the CSV reader. */
+const char *sdb_import_table(const sdb_import *im);
+const char *sdb_import_schema(const sdb_import *im);
+/* Write rows of any shape to table (generic CSV), counted as spans. */
+sdb_rc sdb_import_write_rows(sdb_import *im, const char *table, const sdb_batch *b, sdb_err *err);
+
+/* One record (an object) of a Langfuse or Phoenix export, from JSON or a CSV row. */
+sdb_rc sdb_import_langfuse_record(sdb_import *im, const sdb_jnode *o, sdb_err *err);
+sdb_rc sdb_import_phoenix_record(sdb_import *im, const sdb_jnode *o, sdb_err *err);
+
+/* The CSV reader (engine/import_csv.c). */
+typedef struct sdb_csv sdb_csv;
+sdb_rc sdb_csv_create(sdb_import *im, size_t max_record, sdb_csv **out, sdb_err *err);
+void sdb_csv_destroy(sdb_csv *c);
+sdb_rc sdb_csv_feed(sdb_csv *c, const void *data, size_t len, sdb_err *err);
+sdb_rc sdb_csv_finish(sdb_csv *c, sdb_err *err);
+void sdb_csv_discard(sdb_csv *c);
+
 /* Formats: a jtree on_value (and for streaming, on_close) each; ctx is the sdb_import. */
 sdb_rc sdb_import_otlp_value(void *ctx, sdb_jtree *t, sdb_jnode *root, sdb_err *err);
 sdb_rc sdb_import_otlp_close(void *ctx, sdb_jtree *t, sdb_jnode *node, int depth, bool *drop,

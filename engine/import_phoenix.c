@@ -177,3 +177,8 @@ sdb_rc sdb_import_phoenix_value(void *ctx, sdb_jtree *t, sdb_jnode *root, sdb_er
     }
     return record(ctx, root, err);
 }
+
+sdb_rc sdb_import_phoenix_record(sdb_import *im, const sdb_jnode *o, sdb_err *err)
+{
+    return record(im, o, err);
+}
