@@ -54,6 +54,15 @@ typedef struct sdb_iscore {
     bool has_value;
 } sdb_iscore;
 
+/* (end - start) ns in milliseconds, without overflowing on absurd inputs. */
+static inline double sdb_import_ms(int64_t end, int64_t start)
+{
+    int64_t d;
+    if (__builtin_sub_overflow(end, start, &d))
+        return (double)end / 1e6 - (double)start / 1e6;
+    return (double)d / 1e6;
+}
+
 static inline bool sdb_irec_has(const sdb_irec *r, int c)
 {
     return (r->has >> c) & 1u;

@@ -170,11 +170,11 @@ static sdb_rc map_obs(sdb_import *im, const lf_trace *tr, const sdb_jnode *o, sd
                               r->s[SDB_SPANS_SPAN_ID]);
             return SDB_OK;
         }
-        sdb_irec_f64(r, SDB_SPANS_DURATION_MS, (double)(end - start) / 1e6);
+        sdb_irec_f64(r, SDB_SPANS_DURATION_MS, sdb_import_ms(end, start));
     }
     n = sdb_jobj_get(o, "completionStartTime");
     if (n != NULL && n->type != SDB_J_NULL && sdb_import_time(n, &end))
-        sdb_irec_f64(r, SDB_SPANS_TTFT_MS, (double)(end - start) / 1e6);
+        sdb_irec_f64(r, SDB_SPANS_TTFT_MS, sdb_import_ms(end, start));
     if ((s = nonempty(sdb_jobj_get(o, "type"), &len)) != NULL) {
         if (strcmp(s, "GENERATION") == 0) {
             sdb_irec_str(r, SDB_SPANS_SPAN_KIND, "llm", 3);

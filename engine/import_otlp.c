@@ -475,7 +475,7 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
             return SDB_OK;
         }
         if (end != 0)
-            sdb_irec_f64(r, SDB_SPANS_DURATION_MS, (double)(end - start) / 1e6);
+            sdb_irec_f64(r, SDB_SPANS_DURATION_MS, sdb_import_ms(end, start));
     }
     if ((n = sdb_jobj_get(sp, "kind")) != NULL && !sdb_jint(n, &kind)) {
         static const char *const names[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
@@ -536,7 +536,7 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
         ns_of(sdb_jobj_get(ev, "timeUnixNano"), &at);
         if (!has_ttft && (strcmp(en, "ai.stream.firstChunk") == 0 ||
                           strcmp(en, "First Token Stream Event") == 0)) {
-            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, (double)(at - start) / 1e6);
+            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, sdb_import_ms(at, start));
             has_ttft = true;
         } else if (strcmp(en, "exception") == 0 && !sdb_irec_has(r, SDB_SPANS_ERROR_TYPE)) {
             const char *et = str_attr(sdb_jobj_get(ev, "attributes"), "exception.type");

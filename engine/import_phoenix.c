@@ -64,7 +64,7 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *o, sdb_err *err)
                               r->s[SDB_SPANS_SPAN_ID]);
             return SDB_OK;
         }
-        sdb_irec_f64(r, SDB_SPANS_DURATION_MS, (double)(end - start) / 1e6);
+        sdb_irec_f64(r, SDB_SPANS_DURATION_MS, sdb_import_ms(end, start));
     }
     /* attributes: a flat object, or DataFrame columns attributes.<key> */
     if ((n = sdb_jobj_get(o, "attributes")) != NULL && n->type == SDB_J_OBJ)
@@ -89,7 +89,7 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *o, sdb_err *err)
         if (strcmp(en, "First Token Stream Event") == 0 &&
             !sdb_irec_has(r, SDB_SPANS_TTFT_MS) &&
             sdb_import_time(sdb_jobj_get(e, "timestamp"), &at))
-            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, (double)(at - start) / 1e6);
+            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, sdb_import_ms(at, start));
         else if (strcmp(en, "exception") == 0 && !sdb_irec_has(r, SDB_SPANS_ERROR_TYPE) &&
                  (s = nonempty(sdb_jobj_get(sdb_jobj_get(e, "attributes"), "exception.type"),
                                &len)) != NULL)
