@@ -28,6 +28,14 @@ typedef struct idset {
     size_t n;
 } idset;
 
+/* span_id hash -> hallucination verdict, from evaluations read before their spans. */
+typedef struct evalmap {
+    uint64_t *keys;  /* 0 = empty */
+    uint8_t *vals;
+    size_t cap;      /* power of two */
+    size_t n;
+} evalmap;
+
 /* The scores table columns. */
 enum { SC_TIME, SC_TRACE, SC_SPAN, SC_SESSION, SC_NAME, SC_VALUE, SC_LABEL, SC_SOURCE, SC_TARGET,
        SC_COMMENT, SC_ID, SC_NCOLS };
@@ -54,6 +62,7 @@ struct sdb_import {
     int sidx[SC_NCOLS];
     uint32_t extra_cols;        /* attr_* columns added */
     idset seen;                 /* span_id hashes (dedup) */
+    evalmap halluc;             /* hallucination verdicts waiting for their spans */
     sdb_import_stats st;
 };
 
@@ -273,6 +282,61 @@ static sdb_rc idset_add(idset *s, uint64_t h, bool *added, sdb_err *err)
     s->n++;
     *added = true;
     return SDB_OK;
+}
+
+static sdb_rc evalmap_put(evalmap *m, uint64_t h, bool v, sdb_err *err)
+{
+    size_t i;
+    if (h == 0)
+        h = 1;
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 1024;
+        uint64_t *k = calloc(cap, sizeof *k);
+        uint8_t *vv = calloc(cap, 1);
+        if (k == NULL || vv == NULL) {
+            free(k);
+            free(vv);
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for evaluation verdicts");
+        }
+        for (size_t j = 0; j < m->cap; j++) {
+            if (m->keys[j] == 0)
+                continue;
+            for (i = m->keys[j] & (cap - 1); k[i] != 0; i = (i + 1) & (cap - 1))
+                ;
+            k[i] = m->keys[j];
+            vv[i] = m->vals[j];
+        }
+        free(m->keys);
+        free(m->vals);
+        m->keys = k;
+        m->vals = vv;
+        m->cap = cap;
+    }
+    for (i = h & (m->cap - 1); m->keys[i] != 0 && m->keys[i] != h; i = (i + 1) & (m->cap - 1))
+        ;
+    if (m->keys[i] == 0)
+        m->n++;
+    m->keys[i] = h;
+    m->vals[i] = v;
+    return SDB_OK;
+}
+
+static int evalmap_get(const evalmap *m, uint64_t h)
+{
+    if (m->n == 0)
+        return -1;
+    if (h == 0)
+        h = 1;
+    for (size_t i = h & (m->cap - 1); m->keys[i] != 0; i = (i + 1) & (m->cap - 1))
+        if (m->keys[i] == h)
+            return m->vals[i];
+    return -1;
+}
+
+sdb_rc sdb_import_note_hallucination(sdb_import *im, const char *span_id, size_t len, bool v,
+                                     sdb_err *err)
+{
+    return evalmap_put(&im->halluc, sdb_hash64(span_id, len), v, err);
 }
 
 /* The span_ids the span table holds already. */
@@ -498,6 +562,11 @@ sdb_rc sdb_import_span(sdb_import *im, sdb_irec *r, sdb_err *err)
             return SDB_OK;
         }
     }
+    if (im->halluc.n > 0 && !sdb_irec_has(r, SDB_SPANS_HALLUCINATION)) {
+        int v = evalmap_get(&im->halluc, sdb_hash64(r->s[SDB_SPANS_SPAN_ID], r->len[SDB_SPANS_SPAN_ID]));
+        if (v >= 0)
+            sdb_irec_bool(r, SDB_SPANS_HALLUCINATION, v != 0);
+    }
     if (!sdb_irec_has(r, SDB_SPANS_COST_USD) && im->o.prices != NULL &&
         sdb_irec_has(r, SDB_SPANS_MODEL) &&
         (sdb_irec_has(r, SDB_SPANS_INPUT_TOKENS) || sdb_irec_has(r, SDB_SPANS_OUTPUT_TOKENS))) {
@@ -591,6 +660,8 @@ void sdb_import_destroy(sdb_import *im)
     sdb_batch_free(&im->spans);
     sdb_batch_free(&im->scores);
     free(im->seen.slots);
+    free(im->halluc.keys);
+    free(im->halluc.vals);
     free(im);
 }
 

@@ -79,6 +79,10 @@ sdb_iextra *sdb_irec_extra(sdb_irec *r, const char *key, size_t keylen, sdb_ival
 /* Append the span (or reject it: missing span_id or time, time out of range). */
 sdb_rc sdb_import_span(sdb_import *im, sdb_irec *r, sdb_err *err);
 sdb_rc sdb_import_score(sdb_import *im, const sdb_iscore *s, sdb_err *err);
+/* A hallucination verdict for span_id from an evaluation: spans imported later in the same
+ * import get it in their hallucination column. */
+sdb_rc sdb_import_note_hallucination(sdb_import *im, const char *span_id, size_t len, bool v,
+                                     sdb_err *err);
 /* Report a bad record. */
 void sdb_import_reject(sdb_import *im, uint64_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

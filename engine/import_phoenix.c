@@ -143,6 +143,12 @@ static sdb_rc map_eval(sdb_import *im, const sdb_jnode *o, sdb_err *err)
         clock_gettime(CLOCK_REALTIME, &ts);
         sc.time = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
     }
+    if (sc.span_id != NULL && strcmp(sc.name, "hallucination") == 0 &&
+        (sc.label != NULL || sc.has_value)) {
+        /* labels: hallucinated / factual or grounded; else the score (1 = hallucinated) */
+        bool h = sc.label != NULL ? strcmp(sc.label, "hallucinated") == 0 : sc.value >= 0.5;
+        SDB_TRY(sdb_import_note_hallucination(im, sc.span_id, strlen(sc.span_id), h, err));
+    }
     return sdb_import_score(im, &sc, err);
 }
 

@@ -998,6 +998,29 @@ Test(import, phoenix_span_json_dataframe_rows_and_evaluations)
     ASSERT_STR(db, "SELECT span_id FROM scores WHERE name = 'hallucination'", "s02");
     ASSERT_STR(db, "SELECT source FROM scores WHERE name = 'hallucination'", "LLM");
     cr_assert_float_eq(q_f64(db, "SELECT value FROM scores WHERE label = 'relevant'"), 1.0, 1e-12);
+    /* s02's evaluation came after its span: only in scores */
+    ASSERT_STR(db, "SELECT hallucination FROM spans WHERE span_id = 's02'", "NULL");
+    sdb_db_close(db, NULL);
+}
+
+Test(import, phoenix_evaluation_before_its_span_sets_hallucination)
+{
+    sdb_db *db = open_db();
+    rejects rj = {0};
+    sdb_import_stats st;
+    const char *text =
+        "{\"span_id\":\"h1\",\"annotation_name\":\"hallucination\",\"result.label\":\"factual\",\"result.score\":0}\n"
+        "{\"span_id\":\"h2\",\"annotation_name\":\"hallucination\",\"result.score\":1}\n"
+        "{\"context.span_id\":\"h1\",\"context.trace_id\":\"t\",\"name\":\"a\",\"start_time\":\"2026-07-09T00:00:05+00:00\"}\n"
+        "{\"context.span_id\":\"h2\",\"context.trace_id\":\"t\",\"name\":\"b\",\"start_time\":\"2026-07-09T00:00:05+00:00\"}\n"
+        "{\"context.span_id\":\"h3\",\"context.trace_id\":\"t\",\"name\":\"c\",\"start_time\":\"2026-07-09T00:00:05+00:00\"}\n";
+    st = import_text(db, "ev.jsonl", text, SDB_IMPORT_PHOENIX, NULL, &rj);
+    cr_assert_eq(rj.n, 0, "%s", rj.text);
+    cr_assert_eq(st.spans, 3);
+    cr_assert_eq(st.scores, 2);
+    cr_assert_eq(q_int(db, "SELECT count(*) FROM spans WHERE hallucination = false AND name = 'a'"), 1);
+    cr_assert_eq(q_int(db, "SELECT count(*) FROM spans WHERE hallucination = true AND name = 'b'"), 1);
+    cr_assert_eq(q_int(db, "SELECT count(*) FROM spans WHERE hallucination IS NULL AND name = 'c'"), 1);
     sdb_db_close(db, NULL);
 }
 
