@@ -1160,3 +1160,29 @@ Test(import, csv_phoenix_and_langfuse_exports_by_header)
     ASSERT_STR(db, "SELECT attr_tags FROM spans WHERE span_id = 'o1'", "[\"a\"]");
     sdb_db_close(db, NULL);
 }
+
+Test(import, openinference_annotations_on_a_span)
+{
+    sdb_db *db = open_db();
+    rejects rj = {0};
+    const char *doc =
+        "{\"resourceSpans\":[{\"resource\":{},\"scopeSpans\":[{\"spans\":[{\"traceId\":\"0a\",\"spanId\":\"0b\","
+        "\"startTimeUnixNano\":\"1700000000000000000\",\"attributes\":["
+        "{\"key\":\"openinference.span.kind\",\"value\":{\"stringValue\":\"CHAIN\"}},"
+        "{\"key\":\"annotations.0.annotation.name\",\"value\":{\"stringValue\":\"hallucination\"}},"
+        "{\"key\":\"annotations.0.annotation.score\",\"value\":{\"intValue\":\"1\"}},"
+        "{\"key\":\"annotations.0.annotation.label\",\"value\":{\"stringValue\":\"hallucinated\"}},"
+        "{\"key\":\"annotations.0.annotation.annotator_kind\",\"value\":{\"stringValue\":\"LLM\"}},"
+        "{\"key\":\"evaluations.1.evaluation.name\",\"value\":{\"stringValue\":\"qa_correctness\"}},"
+        "{\"key\":\"evaluations.1.evaluation.label\",\"value\":{\"stringValue\":\"correct\"}},"
+        "{\"key\":\"evaluations.1.evaluation.explanation\",\"value\":{\"stringValue\":\"matches\"}}]}]}]}]}\n";
+    import_text(db, "ann.json", doc, SDB_IMPORT_AUTO, NULL, &rj);
+    cr_assert_eq(rj.n, 0, "%s", rj.text);
+    ASSERT_STR(db, "SELECT span_kind FROM spans", "chain");
+    cr_assert_eq(q_int(db, "SELECT count(*) FROM spans WHERE hallucination = true"), 1);
+    ASSERT_STR(db, "SELECT name FROM scores", "qa_correctness");
+    ASSERT_STR(db, "SELECT label FROM scores", "correct");
+    ASSERT_STR(db, "SELECT comment FROM scores", "matches");
+    ASSERT_STR(db, "SELECT span_id FROM scores", "0b");
+    sdb_db_close(db, NULL);
+}
