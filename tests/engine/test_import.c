@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <lz4frame.h>
 #include <zstd.h>
 
 #include "engine/db.h"
@@ -1184,5 +1185,31 @@ Test(import, openinference_annotations_on_a_span)
     ASSERT_STR(db, "SELECT label FROM scores", "correct");
     ASSERT_STR(db, "SELECT comment FROM scores", "matches");
     ASSERT_STR(db, "SELECT span_id FROM scores", "0b");
+    sdb_db_close(db, NULL);
+}
+
+Test(import, lz4_langfuse_trace)
+{
+    char src[512], dst[512];
+    size_t len, cap, zl;
+    unsigned char *data = tmpdir_read_file(
+        corpus(src, sizeof src, "langfuse/framework-traces/langgraph-js-2025-10-30.trace.json"), &len);
+    void *z;
+    sdb_db *db = open_db();
+    rejects rj = {0};
+    sdb_import_stats st;
+    cr_assert_not_null(data);
+    cap = LZ4F_compressFrameBound(len, NULL);
+    z = malloc(cap);
+    zl = LZ4F_compressFrame(z, cap, data, len, NULL);
+    cr_assert(!LZ4F_isError(zl));
+    tmpdir_path(dst, sizeof dst, "trace.json.lz4");
+    cr_assert_eq(tmpdir_write_file(dst, z, zl), 0);
+    st = import_path(db, dst, SDB_IMPORT_AUTO, NULL, &rj);
+    cr_assert_eq(rj.n, 0, "%s", rj.text);
+    cr_assert_eq(st.spans, 20);
+    cr_assert_eq(st.scores, 2);
+    free(z);
+    free(data);
     sdb_db_close(db, NULL);
 }
