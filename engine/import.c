@@ -28,6 +28,14 @@ typedef struct idset {
     size_t n;
 } idset;
 
+/* span_id hash -> hallucination verdict, from evaluations read before their spans. */
+typedef struct evalmap {
+    uint64_t *keys;  /* 0 = empty */
+    uint8_t *vals;
+    size_t cap;      /* power of two */
+    size_t n;
+} evalmap;
+
 /* The scores table columns. */
 enum { SC_TIME, SC_TRACE, SC_SPAN, SC_SESSION, SC_NAME, SC_VALUE, SC_LABEL, SC_SOURCE, SC_TARGET,
        SC_COMMENT, SC_ID, SC_NCOLS };
@@ -46,13 +54,15 @@ struct sdb_import {
     sdb_import_opts o;
     const char *table;          /* span table */
     sdb_import_format fmt;      /* of the current file */
-    sdb_jtree *jt;              /* reader of the current file */
+    sdb_jtree *jt;              /* reader of the current JSON file */
+    sdb_csv *csv;               /* reader of the current CSV file */
     sdb_batch spans;            /* pending span rows */
     int idx[SDB_SPANS_NCOLS];   /* canonical column -> spans batch column */
     sdb_batch scores;           /* pending score rows */
     int sidx[SC_NCOLS];
     uint32_t extra_cols;        /* attr_* columns added */
     idset seen;                 /* span_id hashes (dedup) */
+    evalmap halluc;             /* hallucination verdicts waiting for their spans */
     sdb_import_stats st;
 };
 
@@ -272,6 +282,61 @@ static sdb_rc idset_add(idset *s, uint64_t h, bool *added, sdb_err *err)
     s->n++;
     *added = true;
     return SDB_OK;
+}
+
+static sdb_rc evalmap_put(evalmap *m, uint64_t h, bool v, sdb_err *err)
+{
+    size_t i;
+    if (h == 0)
+        h = 1;
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 1024;
+        uint64_t *k = calloc(cap, sizeof *k);
+        uint8_t *vv = calloc(cap, 1);
+        if (k == NULL || vv == NULL) {
+            free(k);
+            free(vv);
+            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for evaluation verdicts");
+        }
+        for (size_t j = 0; j < m->cap; j++) {
+            if (m->keys[j] == 0)
+                continue;
+            for (i = m->keys[j] & (cap - 1); k[i] != 0; i = (i + 1) & (cap - 1))
+                ;
+            k[i] = m->keys[j];
+            vv[i] = m->vals[j];
+        }
+        free(m->keys);
+        free(m->vals);
+        m->keys = k;
+        m->vals = vv;
+        m->cap = cap;
+    }
+    for (i = h & (m->cap - 1); m->keys[i] != 0 && m->keys[i] != h; i = (i + 1) & (m->cap - 1))
+        ;
+    if (m->keys[i] == 0)
+        m->n++;
+    m->keys[i] = h;
+    m->vals[i] = v;
+    return SDB_OK;
+}
+
+static int evalmap_get(const evalmap *m, uint64_t h)
+{
+    if (m->n == 0)
+        return -1;
+    if (h == 0)
+        h = 1;
+    for (size_t i = h & (m->cap - 1); m->keys[i] != 0; i = (i + 1) & (m->cap - 1))
+        if (m->keys[i] == h)
+            return m->vals[i];
+    return -1;
+}
+
+sdb_rc sdb_import_note_hallucination(sdb_import *im, const char *span_id, size_t len, bool v,
+                                     sdb_err *err)
+{
+    return evalmap_put(&im->halluc, sdb_hash64(span_id, len), v, err);
 }
 
 /* The span_ids the span table holds already. */
@@ -497,6 +562,11 @@ sdb_rc sdb_import_span(sdb_import *im, sdb_irec *r, sdb_err *err)
             return SDB_OK;
         }
     }
+    if (im->halluc.n > 0 && !sdb_irec_has(r, SDB_SPANS_HALLUCINATION)) {
+        int v = evalmap_get(&im->halluc, sdb_hash64(r->s[SDB_SPANS_SPAN_ID], r->len[SDB_SPANS_SPAN_ID]));
+        if (v >= 0)
+            sdb_irec_bool(r, SDB_SPANS_HALLUCINATION, v != 0);
+    }
     if (!sdb_irec_has(r, SDB_SPANS_COST_USD) && im->o.prices != NULL &&
         sdb_irec_has(r, SDB_SPANS_MODEL) &&
         (sdb_irec_has(r, SDB_SPANS_INPUT_TOKENS) || sdb_irec_has(r, SDB_SPANS_OUTPUT_TOKENS))) {
@@ -586,9 +656,12 @@ void sdb_import_destroy(sdb_import *im)
     if (im == NULL)
         return;
     sdb_jtree_destroy(im->jt);
+    sdb_csv_destroy(im->csv);
     sdb_batch_free(&im->spans);
     sdb_batch_free(&im->scores);
     free(im->seen.slots);
+    free(im->halluc.keys);
+    free(im->halluc.vals);
     free(im);
 }
 
@@ -618,21 +691,32 @@ sdb_rc sdb_import_begin(sdb_import *im, sdb_import_format f, sdb_err *err)
     case SDB_IMPORT_PHOENIX:
         jo.on_value = sdb_import_phoenix_value;
         break;
+    case SDB_IMPORT_CSV:
+        sdb_jtree_destroy(im->jt);
+        im->jt = NULL;
+        sdb_csv_destroy(im->csv);
+        im->csv = NULL;
+        im->fmt = f;
+        return sdb_csv_create(im, im->o.max_record, &im->csv, err);
     default:
         return SDB_FAIL(err, SDB_ERR_MISUSE, "import format %s is not supported yet",
                         sdb_import_format_name(f));
     }
     sdb_jtree_destroy(im->jt);
     im->jt = NULL;
+    sdb_csv_destroy(im->csv);
+    im->csv = NULL;
     im->fmt = f;
     return sdb_jtree_create(&jo, &im->jt, err);
 }
 
 sdb_rc sdb_import_feed(sdb_import *im, const void *data, size_t len, sdb_err *err)
 {
+    im->st.bytes += len;
+    if (im->csv != NULL)
+        return sdb_csv_feed(im->csv, data, len, err);
     if (im->jt == NULL)
         return SDB_FAIL(err, SDB_ERR_MISUSE, "sdb_import_feed before sdb_import_begin");
-    im->st.bytes += len;
     return sdb_jtree_feed(im->jt, data, len, err);
 }
 
@@ -643,11 +727,18 @@ sdb_rc sdb_import_end(sdb_import *im, sdb_err *err)
         sdb_jtree_destroy(im->jt);
         im->jt = NULL;
     }
+    if (im->csv != NULL) {
+        SDB_TRY(sdb_csv_finish(im->csv, err));
+        sdb_csv_destroy(im->csv);
+        im->csv = NULL;
+    }
     return flush_all(im, err);
 }
 
 void sdb_import_discard(sdb_import *im)
 {
+    if (im->csv != NULL)
+        sdb_csv_discard(im->csv);
     sdb_batch_clear(&im->spans);
     sdb_batch_clear(&im->scores);
 }
@@ -747,5 +838,28 @@ sdb_rc sdb_import_json_text(const sdb_jnode *n, sdb_buf *out, sdb_err *err)
     }
     SDB_TRY(sdb_buf_reserve(out, 1, err));
     out->data[out->len] = '\0';
+    return SDB_OK;
+}
+
+const char *sdb_import_table(const sdb_import *im)
+{
+    return im->table;
+}
+
+const char *sdb_import_schema(const sdb_import *im)
+{
+    return im->o.schema;
+}
+
+sdb_rc sdb_import_write_rows(sdb_import *im, const char *table, const sdb_batch *b, sdb_err *err)
+{
+    sdb_rc rc;
+    if (b->nrows == 0)
+        return SDB_OK;
+    if (im->db != NULL && (rc = sdb_db_write(im->db, table, b, err)) != SDB_OK) {
+        sdb_err_prefix(err, "table %s: ", table);
+        return rc;
+    }
+    im->st.spans += b->nrows;
     return SDB_OK;
 }

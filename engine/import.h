@@ -48,6 +48,7 @@ typedef struct sdb_import_opts {
     const char *table;         /* span table (NULL: "spans") */
     uint64_t batch_rows;       /* write every this many rows (0: 65536) */
     size_t max_record;         /* bytes one JSON record may take in memory (0: 256 MiB) */
+    const char *schema;        /* CSV column types "name:type,..." (NULL: inferred) */
     sdb_import_reject_fn on_reject;
     void *reject_ctx;
 } sdb_import_opts;

@@ -54,6 +54,15 @@ typedef struct sdb_iscore {
     bool has_value;
 } sdb_iscore;
 
+/* (end - start) ns in milliseconds, without overflowing on absurd inputs. */
+static inline double sdb_import_ms(int64_t end, int64_t start)
+{
+    int64_t d;
+    if (__builtin_sub_overflow(end, start, &d))
+        return (double)end / 1e6 - (double)start / 1e6;
+    return (double)d / 1e6;
+}
+
 static inline bool sdb_irec_has(const sdb_irec *r, int c)
 {
     return (r->has >> c) & 1u;
@@ -70,6 +79,10 @@ sdb_iextra *sdb_irec_extra(sdb_irec *r, const char *key, size_t keylen, sdb_ival
 /* Append the span (or reject it: missing span_id or time, time out of range). */
 sdb_rc sdb_import_span(sdb_import *im, sdb_irec *r, sdb_err *err);
 sdb_rc sdb_import_score(sdb_import *im, const sdb_iscore *s, sdb_err *err);
+/* A hallucination verdict for span_id from an evaluation: spans imported later in the same
+ * import get it in their hallucination column. */
+sdb_rc sdb_import_note_hallucination(sdb_import *im, const char *span_id, size_t len, bool v,
+                                     sdb_err *err);
 /* Report a bad record. */
 void sdb_import_reject(sdb_import *im, uint64_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -89,6 +102,24 @@ sdb_rc sdb_import_json_text(const sdb_jnode *n, sdb_buf *out, sdb_err *err);
 /* Map a flat attribute object (key -> JSON scalar; only members whose key starts with
  * prefix, which is stripped) onto r with the OTLP attribute rules: Phoenix span JSON. */
 void sdb_import_flat_attrs(sdb_irec *r, const sdb_jnode *obj, const char *prefix);
+
+/* The import's settings for the CSV reader. */
+const char *sdb_import_table(const sdb_import *im);
+const char *sdb_import_schema(const sdb_import *im);
+/* Write rows of any shape to table (generic CSV), counted as spans. */
+sdb_rc sdb_import_write_rows(sdb_import *im, const char *table, const sdb_batch *b, sdb_err *err);
+
+/* One record (an object) of a Langfuse or Phoenix export, from JSON or a CSV row. */
+sdb_rc sdb_import_langfuse_record(sdb_import *im, const sdb_jnode *o, sdb_err *err);
+sdb_rc sdb_import_phoenix_record(sdb_import *im, const sdb_jnode *o, sdb_err *err);
+
+/* The CSV reader (engine/import_csv.c). */
+typedef struct sdb_csv sdb_csv;
+sdb_rc sdb_csv_create(sdb_import *im, size_t max_record, sdb_csv **out, sdb_err *err);
+void sdb_csv_destroy(sdb_csv *c);
+sdb_rc sdb_csv_feed(sdb_csv *c, const void *data, size_t len, sdb_err *err);
+sdb_rc sdb_csv_finish(sdb_csv *c, sdb_err *err);
+void sdb_csv_discard(sdb_csv *c);
 
 /* Formats: a jtree on_value (and for streaming, on_close) each; ctx is the sdb_import. */
 sdb_rc sdb_import_otlp_value(void *ctx, sdb_jtree *t, sdb_jnode *root, sdb_err *err);

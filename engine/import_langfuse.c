@@ -71,10 +71,35 @@ static sdb_rc meta_value(void *ctx, sdb_jtree *t, sdb_jnode *root, sdb_err *err)
 }
 
 /* Sum of the usage keys containing part ("input" or "output"). */
+typedef struct usage_text {
+    const char *part;
+    int64_t sum;
+    bool any;
+} usage_text;
+
+static bool usage_sum(const sdb_jnode *usage, const char *part, int64_t *sum);
+
+static sdb_rc usage_value(void *ctx, sdb_jtree *t, sdb_jnode *root, sdb_err *err)
+{
+    usage_text *u = ctx;
+    (void)t;
+    (void)err;
+    u->any = usage_sum(root, u->part, &u->sum);
+    return SDB_OK;
+}
+
 static bool usage_sum(const sdb_jnode *usage, const char *part, int64_t *sum)
 {
     bool any = false;
     *sum = 0;
+    if (usage != NULL && usage->type == SDB_J_STR && usage->len > 1 && usage->s[0] == '{') {
+        /* CSV exports carry the map as JSON text */
+        usage_text u = {part, 0, false};
+        if (sdb_import_subparse(usage->s, usage->len, usage_value, &u, NULL) != SDB_OK)
+            return false;
+        *sum = u.sum;
+        return u.any;
+    }
     if (usage == NULL || usage->type != SDB_J_OBJ)
         return false;
     for (const sdb_jnode *c = usage->first; c != NULL; c = c->next) {
@@ -145,11 +170,11 @@ static sdb_rc map_obs(sdb_import *im, const lf_trace *tr, const sdb_jnode *o, sd
                               r->s[SDB_SPANS_SPAN_ID]);
             return SDB_OK;
         }
-        sdb_irec_f64(r, SDB_SPANS_DURATION_MS, (double)(end - start) / 1e6);
+        sdb_irec_f64(r, SDB_SPANS_DURATION_MS, sdb_import_ms(end, start));
     }
     n = sdb_jobj_get(o, "completionStartTime");
     if (n != NULL && n->type != SDB_J_NULL && sdb_import_time(n, &end))
-        sdb_irec_f64(r, SDB_SPANS_TTFT_MS, (double)(end - start) / 1e6);
+        sdb_irec_f64(r, SDB_SPANS_TTFT_MS, sdb_import_ms(end, start));
     if ((s = nonempty(sdb_jobj_get(o, "type"), &len)) != NULL) {
         if (strcmp(s, "GENERATION") == 0) {
             sdb_irec_str(r, SDB_SPANS_SPAN_KIND, "llm", 3);
@@ -329,6 +354,9 @@ static sdb_rc row(sdb_import *im, const sdb_jnode *o, sdb_err *err)
         SDB_TRY(sdb_import_json_text(tags, &tb, err));
         tr.tags = (const char *)tb.data;
         tr.tags_len = tb.len;
+    } else if (tags != NULL && tags->type == SDB_J_STR && tags->len > 2) {
+        tr.tags = tags->s; /* CSV: already JSON text */
+        tr.tags_len = tags->len;
     }
     rc = map_obs(im, &tr, o, err);
     sdb_buf_free(&tb);
@@ -344,4 +372,9 @@ sdb_rc sdb_import_langfuse_value(void *ctx, sdb_jtree *t, sdb_jnode *root, sdb_e
         return SDB_OK;
     }
     return row(ctx, root, err);
+}
+
+sdb_rc sdb_import_langfuse_record(sdb_import *im, const sdb_jnode *o, sdb_err *err)
+{
+    return row(im, o, err);
 }

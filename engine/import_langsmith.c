@@ -96,18 +96,18 @@ static sdb_rc map_run(sdb_import *im, const run_view *v, uint64_t line, sdb_err 
                               r->s[SDB_SPANS_SPAN_ID]);
             return SDB_OK;
         }
-        sdb_irec_f64(r, SDB_SPANS_DURATION_MS, (double)(end - start) / 1e6);
+        sdb_irec_f64(r, SDB_SPANS_DURATION_MS, sdb_import_ms(end, start));
     }
     /* TTFT: first_token_time, else the first new_token event */
     n = rv_get(v, "first_token_time");
     if (n != NULL && n->type != SDB_J_NULL && sdb_import_time(n, &end)) {
-        sdb_irec_f64(r, SDB_SPANS_TTFT_MS, (double)(end - start) / 1e6);
+        sdb_irec_f64(r, SDB_SPANS_TTFT_MS, sdb_import_ms(end, start));
     } else if ((ev = rv_get(v, "events")) != NULL && ev->type == SDB_J_ARR) {
         for (const sdb_jnode *e = ev->first; e != NULL; e = e->next) {
             const char *en = sdb_jstr(sdb_jobj_get(e, "name"), NULL);
             if (en != NULL && strcmp(en, "new_token") == 0 &&
                 sdb_import_time(sdb_jobj_get(e, "time"), &end)) {
-                sdb_irec_f64(r, SDB_SPANS_TTFT_MS, (double)(end - start) / 1e6);
+                sdb_irec_f64(r, SDB_SPANS_TTFT_MS, sdb_import_ms(end, start));
                 break;
             }
         }

@@ -47,10 +47,18 @@ typedef struct av {
     bool b;       /* BOOL */
 } av;
 
+#define MAX_ANNOTATIONS 16
+
+/* One OpenInference annotation (annotations.N.annotation.* / evaluations.N.evaluation.*). */
+typedef struct annotation {
+    av name, score, label, explanation, kind;
+} annotation;
+
 typedef struct span_ctx {
     sdb_import *im;
     sdb_irec *r;
     av k[K_COUNT];       /* known attributes of the span */
+    annotation ann[MAX_ANNOTATIONS]; /* span-scope annotations by index */
     bool bad;            /* the record was rejected */
 } span_ctx;
 
@@ -225,6 +233,43 @@ static void json_av(const sdb_jnode *v, av *out)
     }
 }
 
+/* annotations.N.annotation.F or evaluations.N.evaluation.F into c->ann[N]; true when key is
+ * one (N past MAX_ANNOTATIONS or an unknown F is dropped). */
+static bool annotation_attr(span_ctx *c, const char *key, size_t keylen, const av *a)
+{
+    static const struct {
+        const char *prefix, *mid;
+    } forms[] = {{"annotations.", ".annotation."}, {"evaluations.", ".evaluation."}};
+    for (size_t f = 0; f < 2; f++) {
+        size_t pl = strlen(forms[f].prefix), ml = strlen(forms[f].mid), i = pl;
+        unsigned long n = 0;
+        const char *field;
+        annotation *an;
+        if (keylen <= pl || memcmp(key, forms[f].prefix, pl) != 0)
+            continue;
+        while (i < keylen && key[i] >= '0' && key[i] <= '9' && i < pl + 3)
+            n = n * 10 + (unsigned long)(key[i++] - '0');
+        if (i == pl || keylen - i <= ml || memcmp(key + i, forms[f].mid, ml) != 0)
+            return false;
+        if (n >= MAX_ANNOTATIONS)
+            return true;
+        field = key + i + ml;
+        an = &c->ann[n];
+        if (strcmp(field, "name") == 0)
+            an->name = *a;
+        else if (strcmp(field, "score") == 0)
+            an->score = *a;
+        else if (strcmp(field, "label") == 0)
+            an->label = *a;
+        else if (strcmp(field, "explanation") == 0)
+            an->explanation = *a;
+        else if (strcmp(field, "annotator_kind") == 0)
+            an->kind = *a;
+        return true;
+    }
+    return false;
+}
+
 /* One attribute (key, value) into c: a known key, or an extra when scalar. */
 static void put_attr(span_ctx *c, const char *key, size_t keylen, const av *a)
 {
@@ -238,6 +283,8 @@ static void put_attr(span_ctx *c, const char *key, size_t keylen, const av *a)
             c->k[id] = *a;
         return;
     }
+    if (annotation_attr(c, key, keylen, a))
+        return;
     if (a->kind == AV_NONE || a->kind == AV_COMPOSITE || indexed_key(key, keylen))
         return;
     if ((e = sdb_irec_extra(c->r, key, keylen, kinds[a->kind])) != NULL) {
@@ -306,8 +353,11 @@ static const char *str_attr(const sdb_jnode *attrs, const char *key)
     return NULL;
 }
 
-/* An evaluation event: hallucination, relevance, faithfulness and user_feedback fill span
- * columns; other names go to table scores. */
+static sdb_rc apply_eval(span_ctx *c, const char *name, const char *label, bool has_score,
+                         double score, const char *comment, const char *source, int64_t at,
+                         uint64_t line, sdb_err *err);
+
+/* An evaluation event (gen_ai.evaluation.result). */
 static sdb_rc eval_event(span_ctx *c, const sdb_jnode *ev, int64_t at, sdb_err *err)
 {
     const sdb_jnode *attrs = sdb_jobj_get(ev, "attributes");
@@ -324,6 +374,16 @@ static sdb_rc eval_event(span_ctx *c, const sdb_jnode *ev, int64_t at, sdb_err *
     }
     if (name == NULL)
         return SDB_OK;
+    return apply_eval(c, name, label, has_score, score,
+                      str_attr(attrs, "gen_ai.evaluation.explanation"), NULL, at, ev->line, err);
+}
+
+/* An evaluation result of the span: hallucination, relevance, faithfulness and
+ * user_feedback fill span columns; other names go to table scores. */
+static sdb_rc apply_eval(span_ctx *c, const char *name, const char *label, bool has_score,
+                         double score, const char *comment, const char *source, int64_t at,
+                         uint64_t line, sdb_err *err)
+{
     if (strcmp(name, "hallucination") == 0 && (has_score || label != NULL)) {
         sdb_irec_bool(c->r, SDB_SPANS_HALLUCINATION,
                       label != NULL ? strcmp(label, "hallucinated") == 0 : score >= 0.5);
@@ -337,7 +397,7 @@ static sdb_rc eval_event(span_ctx *c, const sdb_jnode *ev, int64_t at, sdb_err *
     } else {
         sdb_iscore s;
         memset(&s, 0, sizeof s);
-        s.line = ev->line;
+        s.line = line;
         s.time = at;
         s.trace_id = c->r->s[SDB_SPANS_TRACE_ID];
         s.span_id = c->r->s[SDB_SPANS_SPAN_ID];
@@ -346,7 +406,8 @@ static sdb_rc eval_event(span_ctx *c, const sdb_jnode *ev, int64_t at, sdb_err *
         s.value = score;
         s.has_value = has_score;
         s.target = "span";
-        s.comment = str_attr(attrs, "gen_ai.evaluation.explanation");
+        s.comment = comment;
+        s.source = source;
         return sdb_import_score(c->im, &s, err);
     }
     return SDB_OK;
@@ -475,7 +536,7 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
             return SDB_OK;
         }
         if (end != 0)
-            sdb_irec_f64(r, SDB_SPANS_DURATION_MS, (double)(end - start) / 1e6);
+            sdb_irec_f64(r, SDB_SPANS_DURATION_MS, sdb_import_ms(end, start));
     }
     if ((n = sdb_jobj_get(sp, "kind")) != NULL && !sdb_jint(n, &kind)) {
         static const char *const names[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
@@ -536,7 +597,7 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
         ns_of(sdb_jobj_get(ev, "timeUnixNano"), &at);
         if (!has_ttft && (strcmp(en, "ai.stream.firstChunk") == 0 ||
                           strcmp(en, "First Token Stream Event") == 0)) {
-            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, (double)(at - start) / 1e6);
+            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, sdb_import_ms(at, start));
             has_ttft = true;
         } else if (strcmp(en, "exception") == 0 && !sdb_irec_has(r, SDB_SPANS_ERROR_TYPE)) {
             const char *et = str_attr(sdb_jobj_get(ev, "attributes"), "exception.type");
@@ -548,6 +609,17 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
     }
     if (c.bad)
         return SDB_OK;
+    for (int i = 0; i < MAX_ANNOTATIONS; i++) {
+        const annotation *an = &c.ann[i];
+        double score = 0;
+        bool has = av_f64(&an->score, &score);
+        if (an->name.kind != AV_STR)
+            continue;
+        SDB_TRY(apply_eval(&c, an->name.s, an->label.kind == AV_STR ? an->label.s : NULL, has,
+                           score, an->explanation.kind == AV_STR ? an->explanation.s : NULL,
+                           an->kind.kind == AV_STR ? an->kind.s : NULL,
+                           start, sp->line, err));
+    }
     return sdb_import_span(im, r, err);
 }
 

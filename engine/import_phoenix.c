@@ -64,7 +64,7 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *o, sdb_err *err)
                               r->s[SDB_SPANS_SPAN_ID]);
             return SDB_OK;
         }
-        sdb_irec_f64(r, SDB_SPANS_DURATION_MS, (double)(end - start) / 1e6);
+        sdb_irec_f64(r, SDB_SPANS_DURATION_MS, sdb_import_ms(end, start));
     }
     /* attributes: a flat object, or DataFrame columns attributes.<key> */
     if ((n = sdb_jobj_get(o, "attributes")) != NULL && n->type == SDB_J_OBJ)
@@ -89,7 +89,7 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *o, sdb_err *err)
         if (strcmp(en, "First Token Stream Event") == 0 &&
             !sdb_irec_has(r, SDB_SPANS_TTFT_MS) &&
             sdb_import_time(sdb_jobj_get(e, "timestamp"), &at))
-            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, (double)(at - start) / 1e6);
+            sdb_irec_f64(r, SDB_SPANS_TTFT_MS, sdb_import_ms(at, start));
         else if (strcmp(en, "exception") == 0 && !sdb_irec_has(r, SDB_SPANS_ERROR_TYPE) &&
                  (s = nonempty(sdb_jobj_get(sdb_jobj_get(e, "attributes"), "exception.type"),
                                &len)) != NULL)
@@ -143,6 +143,12 @@ static sdb_rc map_eval(sdb_import *im, const sdb_jnode *o, sdb_err *err)
         clock_gettime(CLOCK_REALTIME, &ts);
         sc.time = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
     }
+    if (sc.span_id != NULL && strcmp(sc.name, "hallucination") == 0 &&
+        (sc.label != NULL || sc.has_value)) {
+        /* labels: hallucinated / factual or grounded; else the score (1 = hallucinated) */
+        bool h = sc.label != NULL ? strcmp(sc.label, "hallucinated") == 0 : sc.value >= 0.5;
+        SDB_TRY(sdb_import_note_hallucination(im, sc.span_id, strlen(sc.span_id), h, err));
+    }
     return sdb_import_score(im, &sc, err);
 }
 
@@ -176,4 +182,9 @@ sdb_rc sdb_import_phoenix_value(void *ctx, sdb_jtree *t, sdb_jnode *root, sdb_er
         return SDB_OK;
     }
     return record(ctx, root, err);
+}
+
+sdb_rc sdb_import_phoenix_record(sdb_import *im, const sdb_jnode *o, sdb_err *err)
+{
+    return record(im, o, err);
 }

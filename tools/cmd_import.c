@@ -86,16 +86,19 @@ static void import_usage(FILE *f)
 {
     fprintf(f,
             "usage: spandb import [--data DIR] [--format F] [--table T] [--prices FILE]\n"
-            "                     [--dedup span_id|none] [--precision ns|us|ms|s] [--strict]\n"
+            "                     [--dedup span_id|none] [--schema S] [--precision P] [--strict]\n"
             "                     [--compact] FILE...\n\n"
             "Load exported traces or line protocol (plain, .zst or .lz4; - for stdin) into\n"
             "DIR. Spans go to table spans, evaluation scores to table scores.\n\n"
             "  --data DIR       data directory (default ./spandb-data)\n"
             "  --format F       auto (by name and content), ilp, otlp-json, langfuse,\n"
-            "                   langsmith, phoenix (JSON; csv is not implemented yet)\n"
+            "                   langsmith, phoenix, csv (Phoenix and Langfuse CSV exports\n"
+            "                   are recognised by their header)\n"
             "  --table T        line protocol: every row to table T; traces: the span table\n"
             "  --prices FILE    model price table (Langfuse format) for spans without a\n"
             "                   cost; 'none' computes no cost (default: the built-in table)\n"
+            "  --schema S       csv column types, name:type,... (int, float, bool,\n"
+            "                   timestamp, string, symbol; default: inferred)\n"
             "  --dedup D        span_id (default): skip spans whose span_id is already in\n"
             "                   the span table or earlier in the import; none: keep all\n"
             "  --precision P    unit of timestamps in the input (default ns)\n"
@@ -232,6 +235,7 @@ static void import_reject(void *ctx, uint64_t line, const char *reason)
 int sdb_cmd_import(int argc, char **argv)
 {
     const char *data = "./spandb-data", *format = "auto", *table = NULL, *prices_file = NULL;
+    const char *schema = NULL;
     sdb_ilp_precision prec = SDB_ILP_NS;
     bool strict = false, compact = false, dedup = true, tty = isatty(STDERR_FILENO);
     int nfiles = 0, rc = 0;
@@ -278,9 +282,7 @@ int sdb_cmd_import(int argc, char **argv)
                 return 2;
             }
         } else if (strcmp(a, "--schema") == 0 && i + 1 < argc) {
-            fprintf(stderr, "spandb import: --schema is for csv input, which is not implemented yet\n");
-            free(files);
-            return 2;
+            schema = argv[++i];
         } else if (strcmp(a, "--precision") == 0 && i + 1 < argc) {
             const char *p = argv[++i];
             if (strcmp(p, "ns") == 0)
@@ -316,13 +318,8 @@ int sdb_cmd_import(int argc, char **argv)
     }
     if (!sdb_import_format_parse(format, &fmt)) {
         fprintf(stderr,
-                "spandb import: unknown format '%s' (auto, ilp, otlp-json, langfuse, langsmith, phoenix)\n",
+                "spandb import: unknown format '%s' (auto, ilp, otlp-json, langfuse, langsmith, phoenix, csv)\n",
                 format);
-        free(files);
-        return 2;
-    }
-    if (fmt == SDB_IMPORT_CSV) {
-        fprintf(stderr, "spandb import: format '%s' is not implemented yet\n", format);
         free(files);
         return 2;
     }
@@ -379,13 +376,6 @@ int sdb_cmd_import(int argc, char **argv)
         }
         if (ff == SDB_IMPORT_AUTO)
             ff = sdb_import_detect(files[f], buf, got);
-        if (ff == SDB_IMPORT_CSV) {
-            fprintf(stderr, "spandb import: %s: looks like %s, which is not implemented yet\n",
-                    st.file, sdb_import_format_name(ff));
-            sdb_input_close(in);
-            rc = 1;
-            break;
-        }
         if (ff == SDB_IMPORT_ILP) {
             rc = import_ilp(db, in, buf, got, &st, prec, table, tty, t0, &tot);
         } else {
@@ -395,6 +385,7 @@ int sdb_cmd_import(int argc, char **argv)
                 io.prices = prices;
                 io.dedup = dedup;
                 io.table = table;
+                io.schema = schema;
                 io.on_reject = import_reject;
                 if (sdb_import_create(db, &io, &im, &err) != SDB_OK) {
                     fprintf(stderr, "spandb import: %s\n", err.msg);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <lz4frame.h>
 #include <zstd.h>
 
 #include "engine/db.h"
@@ -209,6 +210,8 @@ Test(import, corpus_formats_detected)
     }
     cr_assert_eq(sdb_import_detect("x.lp", "spans,a=b c=1 1", 15), SDB_IMPORT_ILP);
     cr_assert_eq(sdb_import_detect("x.csv.zst", "time,name\n", 10), SDB_IMPORT_CSV);
+    cr_assert_eq(sdb_import_detect("x.jsonl", "{\"context\":{\"span_id\":\"a\"},\"span_kind\":\"LLM\"}", 43),
+                 SDB_IMPORT_PHOENIX);
 }
 
 Test(import, otlp_official_example_maps_every_field)
@@ -996,5 +999,217 @@ Test(import, phoenix_span_json_dataframe_rows_and_evaluations)
     ASSERT_STR(db, "SELECT span_id FROM scores WHERE name = 'hallucination'", "s02");
     ASSERT_STR(db, "SELECT source FROM scores WHERE name = 'hallucination'", "LLM");
     cr_assert_float_eq(q_f64(db, "SELECT value FROM scores WHERE label = 'relevant'"), 1.0, 1e-12);
+    /* s02's evaluation came after its span: only in scores */
+    ASSERT_STR(db, "SELECT hallucination FROM spans WHERE span_id = 's02'", "NULL");
+    sdb_db_close(db, NULL);
+}
+
+Test(import, phoenix_evaluation_before_its_span_sets_hallucination)
+{
+    sdb_db *db = open_db();
+    rejects rj = {0};
+    sdb_import_stats st;
+    const char *text =
+        "{\"span_id\":\"h1\",\"annotation_name\":\"hallucination\",\"result.label\":\"factual\",\"result.score\":0}\n"
+        "{\"span_id\":\"h2\",\"annotation_name\":\"hallucination\",\"result.score\":1}\n"
+        "{\"context.span_id\":\"h1\",\"context.trace_id\":\"t\",\"name\":\"a\",\"start_time\":\"2026-07-09T00:00:05+00:00\"}\n"
+        "{\"context.span_id\":\"h2\",\"context.trace_id\":\"t\",\"name\":\"b\",\"start_time\":\"2026-07-09T00:00:05+00:00\"}\n"
+        "{\"context.span_id\":\"h3\",\"context.trace_id\":\"t\",\"name\":\"c\",\"start_time\":\"2026-07-09T00:00:05+00:00\"}\n";
+    st = import_text(db, "ev.jsonl", text, SDB_IMPORT_PHOENIX, NULL, &rj);
+    cr_assert_eq(rj.n, 0, "%s", rj.text);
+    cr_assert_eq(st.spans, 3);
+    cr_assert_eq(st.scores, 2);
+    cr_assert_eq(q_int(db, "SELECT count(*) FROM spans WHERE hallucination = false AND name = 'a'"), 1);
+    cr_assert_eq(q_int(db, "SELECT count(*) FROM spans WHERE hallucination = true AND name = 'b'"), 1);
+    cr_assert_eq(q_int(db, "SELECT count(*) FROM spans WHERE hallucination IS NULL AND name = 'c'"), 1);
+    sdb_db_close(db, NULL);
+}
+
+/* ---- CSV ---- */
+
+Test(import, csv_generic_infers_types_and_reports_bad_rows)
+{
+    sdb_db *db = open_db();
+    rejects rj = {0};
+    run_opts ro = {0};
+    sdb_import_stats st;
+    const char *text =
+        "time,model,input_tokens,latency,ok,note,when\r\n"
+        "2026-01-01T00:00:00Z,gpt-4o,10,1.5,true,\"a, \"\"quoted\"\"\nnote\",2026-01-02T00:00:00Z\r\n"
+        "2026-01-01T00:00:01Z,,,,,,\r\n"
+        "2026-01-01T00:00:02Z,gpt-4o,x,2,false,n,2026-01-02T00:00:00Z\r\n"
+        "1767225603000000000,claude,7,3,false,n,2026-01-02T00:00:00Z\r\n"
+        ",gpt-4o,1,1,true,n,2026-01-02T00:00:00Z\r\n"
+        "2026-01-01T00:00:05Z,only,three\r\n"
+        "\"2026-01-01T00:00:06Z\",gpt-4o,1,1,true,\"unterminated\n";
+    (void)ro;
+    st = import_text(db, "g.csv", text, SDB_IMPORT_AUTO, NULL, &rj);
+    cr_assert_eq(st.spans, 3, "%s", rj.text);
+    cr_assert_eq(rj.n, 4, "%s", rj.text);
+    cr_assert(strstr(rj.text, "5: column input_tokens: 'x' is not") != NULL, "%s", rj.text);
+    cr_assert(strstr(rj.text, "7: row has no time") != NULL, "%s", rj.text);
+    cr_assert(strstr(rj.text, "8: 3 fields where the header has 7") != NULL, "%s", rj.text);
+    cr_assert(strstr(rj.text, "9: quoted field not closed") != NULL, "%s", rj.text);
+    /* canonical types for canonical names, inferred ones for the rest; empty cells NULL */
+    ASSERT_STR(db, "SELECT note FROM spans WHERE input_tokens = 10", "a, \"quoted\"\nnote");
+    cr_assert_float_eq(q_f64(db, "SELECT latency FROM spans WHERE input_tokens = 10"), 1.5, 1e-12);
+    cr_assert_eq(q_int(db, "SELECT count(*) FROM spans WHERE ok = true"), 1);
+    cr_assert_eq(q_int(db, "SELECT \"when\" FROM spans WHERE input_tokens = 10"), 1767312000000000000LL);
+    cr_assert_eq(q_int(db, "SELECT count(*) FROM spans WHERE model IS NULL AND latency IS NULL AND note IS NULL"), 1);
+    cr_assert_eq(q_int(db, "SELECT input_tokens FROM spans WHERE model = 'claude'"), 7);
+    cr_assert_eq(q_int(db, "SELECT time FROM spans WHERE model = 'claude'"), 1767225603000000000LL);
+    sdb_db_close(db, NULL);
+}
+
+Test(import, csv_schema_option_and_errors)
+{
+    sdb_db *db = open_db();
+    rejects rj = {0};
+    sdb_import_opts o;
+    sdb_import *im;
+    sdb_err err;
+    const char *text = "time,code,label\n2026-01-01T00:00:00Z,007,x\n";
+    memset(&o, 0, sizeof o);
+    o.schema = "code:string,label:symbol";
+    o.on_reject = on_reject;
+    o.reject_ctx = &rj;
+    o.table = "events";
+    cr_assert_eq(sdb_import_create(db, &o, &im, &err), SDB_OK);
+    cr_assert_eq(sdb_import_begin(im, SDB_IMPORT_CSV, &err), SDB_OK);
+    cr_assert_eq(sdb_import_feed(im, text, strlen(text), &err), SDB_OK);
+    cr_assert_eq(sdb_import_end(im, &err), SDB_OK, "%s", err.msg);
+    sdb_import_destroy(im);
+    ASSERT_STR(db, "SELECT code FROM events", "007");
+    o.schema = "nope:int";
+    cr_assert_eq(sdb_import_create(db, &o, &im, &err), SDB_OK);
+    cr_assert_eq(sdb_import_begin(im, SDB_IMPORT_CSV, &err), SDB_OK);
+    cr_assert_eq(sdb_import_feed(im, text, strlen(text), &err), SDB_OK);
+    cr_assert_eq(sdb_import_end(im, &err), SDB_ERR_SCHEMA);
+    cr_assert(strstr(err.msg, "--schema: the CSV has no column 'nope'") != NULL, "%s", err.msg);
+    sdb_import_destroy(im);
+    o.schema = NULL;
+    cr_assert_eq(sdb_import_create(db, &o, &im, &err), SDB_OK);
+    cr_assert_eq(sdb_import_begin(im, SDB_IMPORT_CSV, &err), SDB_OK);
+    cr_assert_eq(sdb_import_feed(im, "a,b\n1,2\n", 8, &err), SDB_ERR_SCHEMA);
+    cr_assert(strstr(err.msg, "line 1: a CSV needs a 'time' column") != NULL, "%s", err.msg);
+    sdb_import_destroy(im);
+    sdb_db_close(db, NULL);
+}
+
+Test(import, csv_generated_spans_round_trip)
+{
+    sdb_gen_opts go;
+    sdb_gen *g;
+    sdb_batch b;
+    sdb_buf out = SDB_BUF_INIT;
+    sdb_err err;
+    uint64_t added;
+    sdb_db *db = open_db();
+    rejects rj = {0};
+    sdb_import_stats st;
+    sdb_gen_opts_default(&go);
+    go.rows = 1000;
+    cr_assert_eq(sdb_gen_create(&go, &g, &err), SDB_OK);
+    sdb_batch_init(&b);
+    cr_assert_eq(sdb_gen_next(g, 1000, &b, &added, &err), SDB_OK);
+    cr_assert_eq(sdb_gen_write_csv_header(&b, &out, &err), SDB_OK, "%s", err.msg);
+    cr_assert_eq(sdb_gen_write_csv(&b, &out, &err), SDB_OK, "%s", err.msg);
+    sdb_buf_append(&out, "", 1, &err);
+    st = import_text(db, "gen.csv", (const char *)out.data, SDB_IMPORT_AUTO, NULL, &rj);
+    cr_assert_eq(rj.n, 0, "%s", rj.text);
+    cr_assert_eq(st.spans, 1000);
+    {
+        int64_t in = 0;
+        const sdb_column *c = bcol(&b, SDB_SPANS_INPUT_TOKENS);
+        for (uint64_t r = 0; r < b.nrows; r++)
+            if (sdb_column_valid(c, r))
+                in += c->v.i64[r];
+        cr_assert_eq(q_int(db, "SELECT sum(input_tokens) FROM spans"), in);
+    }
+    sdb_batch_free(&b);
+    sdb_buf_free(&out);
+    sdb_gen_destroy(g);
+    sdb_db_close(db, NULL);
+}
+
+Test(import, csv_phoenix_and_langfuse_exports_by_header)
+{
+    sdb_db *db = open_db();
+    rejects rj = {0};
+    sdb_import_stats st;
+    const char *phoenix =
+        "context.span_id,context.trace_id,name,span_kind,parent_id,start_time,end_time,status_code,attributes.llm.model_name,attributes.llm.token_count.prompt,attributes.llm.token_count.completion\n"
+        "p1,t1,chat,LLM,,2026-07-09 00:00:01+00:00,2026-07-09 00:00:03+00:00,OK,gpt-4o,100,20\n";
+    const char *langfuse =
+        "\"id\",\"traceId\",\"type\",\"name\",\"startTime\",\"endTime\",\"model\",\"usageDetails\",\"totalCost\",\"userId\",\"traceTags\",\"level\"\n"
+        "\"o1\",\"t9\",\"GENERATION\",\"gen\",\"2025-06-06T11:31:33.965Z\",\"2025-06-06T11:31:34.610Z\",\"gpt-4o\",\"{\"\"input\"\":30,\"\"input_cached_tokens\"\":5,\"\"output\"\":7}\",\"0.0001\",\"u1\",\"[\"\"a\"\"]\",\"ERROR\"\n";
+    st = import_text(db, "spans.csv", phoenix, SDB_IMPORT_AUTO, NULL, &rj);
+    cr_assert_eq(rj.n, 0, "%s", rj.text);
+    cr_assert_eq(st.spans, 1);
+    st = import_text(db, "observations.csv", langfuse, SDB_IMPORT_AUTO, NULL, &rj);
+    cr_assert_eq(rj.n, 0, "%s", rj.text);
+    cr_assert_eq(st.spans, 1);
+    ASSERT_STR(db, "SELECT model FROM spans WHERE span_id = 'p1'", "gpt-4o");
+    ASSERT_STR(db, "SELECT span_kind FROM spans WHERE span_id = 'p1'", "llm");
+    cr_assert_eq(q_int(db, "SELECT input_tokens FROM spans WHERE span_id = 'p1'"), 100);
+    cr_assert_float_eq(q_f64(db, "SELECT duration_ms FROM spans WHERE span_id = 'p1'"), 2000.0, 1e-9);
+    cr_assert_eq(q_int(db, "SELECT input_tokens FROM spans WHERE span_id = 'o1'"), 35);
+    cr_assert_eq(q_int(db, "SELECT output_tokens FROM spans WHERE span_id = 'o1'"), 7);
+    cr_assert_float_eq(q_f64(db, "SELECT cost_usd FROM spans WHERE span_id = 'o1'"), 0.0001, 1e-15);
+    ASSERT_STR(db, "SELECT user_id FROM spans WHERE span_id = 'o1'", "u1");
+    ASSERT_STR(db, "SELECT status FROM spans WHERE span_id = 'o1'", "error");
+    ASSERT_STR(db, "SELECT attr_tags FROM spans WHERE span_id = 'o1'", "[\"a\"]");
+    sdb_db_close(db, NULL);
+}
+
+Test(import, openinference_annotations_on_a_span)
+{
+    sdb_db *db = open_db();
+    rejects rj = {0};
+    const char *doc =
+        "{\"resourceSpans\":[{\"resource\":{},\"scopeSpans\":[{\"spans\":[{\"traceId\":\"0a\",\"spanId\":\"0b\","
+        "\"startTimeUnixNano\":\"1700000000000000000\",\"attributes\":["
+        "{\"key\":\"openinference.span.kind\",\"value\":{\"stringValue\":\"CHAIN\"}},"
+        "{\"key\":\"annotations.0.annotation.name\",\"value\":{\"stringValue\":\"hallucination\"}},"
+        "{\"key\":\"annotations.0.annotation.score\",\"value\":{\"intValue\":\"1\"}},"
+        "{\"key\":\"annotations.0.annotation.label\",\"value\":{\"stringValue\":\"hallucinated\"}},"
+        "{\"key\":\"annotations.0.annotation.annotator_kind\",\"value\":{\"stringValue\":\"LLM\"}},"
+        "{\"key\":\"evaluations.1.evaluation.name\",\"value\":{\"stringValue\":\"qa_correctness\"}},"
+        "{\"key\":\"evaluations.1.evaluation.label\",\"value\":{\"stringValue\":\"correct\"}},"
+        "{\"key\":\"evaluations.1.evaluation.explanation\",\"value\":{\"stringValue\":\"matches\"}}]}]}]}]}\n";
+    import_text(db, "ann.json", doc, SDB_IMPORT_AUTO, NULL, &rj);
+    cr_assert_eq(rj.n, 0, "%s", rj.text);
+    ASSERT_STR(db, "SELECT span_kind FROM spans", "chain");
+    cr_assert_eq(q_int(db, "SELECT count(*) FROM spans WHERE hallucination = true"), 1);
+    ASSERT_STR(db, "SELECT name FROM scores", "qa_correctness");
+    ASSERT_STR(db, "SELECT label FROM scores", "correct");
+    ASSERT_STR(db, "SELECT comment FROM scores", "matches");
+    ASSERT_STR(db, "SELECT span_id FROM scores", "0b");
+    sdb_db_close(db, NULL);
+}
+
+Test(import, lz4_langfuse_trace)
+{
+    char src[512], dst[512];
+    size_t len, cap, zl;
+    unsigned char *data = tmpdir_read_file(
+        corpus(src, sizeof src, "langfuse/framework-traces/langgraph-js-2025-10-30.trace.json"), &len);
+    void *z;
+    sdb_db *db = open_db();
+    rejects rj = {0};
+    sdb_import_stats st;
+    cr_assert_not_null(data);
+    cap = LZ4F_compressFrameBound(len, NULL);
+    z = malloc(cap);
+    zl = LZ4F_compressFrame(z, cap, data, len, NULL);
+    cr_assert(!LZ4F_isError(zl));
+    tmpdir_path(dst, sizeof dst, "trace.json.lz4");
+    cr_assert_eq(tmpdir_write_file(dst, z, zl), 0);
+    st = import_path(db, dst, SDB_IMPORT_AUTO, NULL, &rj);
+    cr_assert_eq(rj.n, 0, "%s", rj.text);
+    cr_assert_eq(st.spans, 20);
+    cr_assert_eq(st.scores, 2);
+    free(z);
+    free(data);
     sdb_db_close(db, NULL);
 }
