@@ -12,6 +12,7 @@
 #include "engine/db.h"
 #include "engine/result_fmt.h"
 #include "engine/run.h"
+#include "tools/args.h"
 #include "tools/commands.h"
 
 static void query_usage(FILE *f)
@@ -25,28 +26,6 @@ static void query_usage(FILE *f)
 }
 
 /* "512M", "2G", "1000000" */
-static int parse_bytes(const char *s, size_t *out)
-{
-    char *end;
-    unsigned long long v;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s)
-        return -1;
-    switch (*end) {
-    case 'k': case 'K': v <<= 10; end++; break;
-    case 'm': case 'M': v <<= 20; end++; break;
-    case 'g': case 'G': v <<= 30; end++; break;
-    default: break;
-    }
-    if (*end == 'B' || *end == 'b')
-        end++;
-    if (*end != '\0')
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
 int sdb_cmd_query(int argc, char **argv)
 {
     const char *data = "./spandb-data", *sql = NULL, *addr = NULL;
@@ -80,7 +59,7 @@ int sdb_cmd_query(int argc, char **argv)
         } else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
             ro.threads = (unsigned)strtoul(argv[++i], NULL, 10);
         } else if (strcmp(a, "--query-memory") == 0 && i + 1 < argc) {
-            if (parse_bytes(argv[++i], &ro.query_memory) != 0) {
+            if (sdb_parse_bytes(argv[++i], &ro.query_memory) != 0) {
                 fprintf(stderr, "spandb query: --query-memory takes a size like 512M, not '%s'\n",
                         argv[i]);
                 return 2;

@@ -11,6 +11,7 @@
 
 #include "engine/server.h"
 #include "storage/common/timefmt.h"
+#include "tools/args.h"
 #include "tools/commands.h"
 
 static void serve_usage(FILE *f)
@@ -26,28 +27,6 @@ static void serve_usage(FILE *f)
             "127.0.0.1:7070) and HTTP (default 127.0.0.1:7071); an empty address turns one\n"
             "off. The token may also come from SPANDB_TOKEN. BYTES takes K, M or G;\n"
             "DURATION is like 30d or 12h. Stops cleanly on SIGTERM or SIGINT.\n");
-}
-
-static int parse_bytes(const char *s, size_t *out)
-{
-    char *end;
-    unsigned long long v;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s)
-        return -1;
-    switch (*end) {
-    case 'k': case 'K': v <<= 10; end++; break;
-    case 'm': case 'M': v <<= 20; end++; break;
-    case 'g': case 'G': v <<= 30; end++; break;
-    default: break;
-    }
-    if (*end == 'B' || *end == 'b')
-        end++;
-    if (*end != '\0' || v == 0)
-        return -1;
-    *out = (size_t)v;
-    return 0;
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -119,13 +98,13 @@ int sdb_cmd_serve(int argc, char **argv)
         else if (strcmp(a, "--query-slots") == 0)
             bad = parse_u32(v, &o.query_slots);
         else if (strcmp(a, "--query-memory") == 0)
-            bad = parse_bytes(v, &o.query_memory);
+            bad = sdb_parse_bytes(v, &o.query_memory);
         else if (strcmp(a, "--max-connections") == 0)
             bad = parse_u32(v, &o.max_connections) || o.max_connections == 0;
         else if (strcmp(a, "--max-line") == 0)
-            bad = parse_bytes(v, &o.max_line);
+            bad = sdb_parse_bytes(v, &o.max_line);
         else if (strcmp(a, "--max-body") == 0)
-            bad = parse_bytes(v, &o.max_body);
+            bad = sdb_parse_bytes(v, &o.max_body);
         else if (strcmp(a, "--query-timeout") == 0)
             bad = parse_u32(v, &o.query_timeout_ms);
         else if (strcmp(a, "--idle-timeout") == 0)
