@@ -2,7 +2,6 @@
  * server (--connect, engine/client.h) and print the result as a table, CSV, TSV, JSON or
  * JSON lines. The directory is opened read-only unless the statement changes the catalog,
  * so queries run beside a live server. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
