@@ -36,18 +36,18 @@ err=$("$spandb" bench --data "$tmp/db" --runs 1 "$tmp/t.sql" 2>&1 >/dev/null)
 rc=$?
 [ $rc -eq 1 ] && grep -q "bad ($tmp/t.sql:6): unknown column 'nope'" <<<"$err"
 check "a failing statement names file and line, exit 1" $?
-"$spandb" bench --data "$tmp/db" --runs 1 --query ok --format jsonl "$tmp/t.sql" |
-  grep -q '"name":"ok".*"result_rows":1,.*"rows":\[\["a;b",'
+ok=$("$spandb" bench --data "$tmp/db" --runs 1 --query ok --format jsonl "$tmp/t.sql")
+grep -q '"name":"ok".*"result_rows":1,.*"rows":\[\["a;b",' <<<"$ok"
 check "';' inside strings and comments does not split" $?
 
-errout "$spandb" bench --data "$tmp/db" --query zz "$tmp/t.sql" | grep -q "no statement named 'zz'"
+grep -q "no statement named 'zz'" <<<"$(errout "$spandb" bench --data "$tmp/db" --query zz "$tmp/t.sql")"
 check "unknown --query is an error" $?
 printf "SELECT 'abc" > "$tmp/u.sql"
-errout "$spandb" bench --data "$tmp/db" "$tmp/u.sql" | grep -q "u.sql:1: unterminated string"
+grep -q "u.sql:1: unterminated string" <<<"$(errout "$spandb" bench --data "$tmp/db" "$tmp/u.sql")"
 check "unterminated string is an error" $?
 : > "$tmp/e.sql"
-errout "$spandb" bench --data "$tmp/db" "$tmp/e.sql" | grep -q "no statements"
+grep -q "no statements" <<<"$(errout "$spandb" bench --data "$tmp/db" "$tmp/e.sql")"
 check "a file without statements is an error" $?
-errout "$spandb" bench --data "$tmp/db" --runs 0 "$sql" | grep -q -- "--runs takes 1..1000"
+grep -q -- "--runs takes 1..1000" <<<"$(errout "$spandb" bench --data "$tmp/db" --runs 0 "$sql")"
 check "--runs 0 is refused" $?
 exit $fail

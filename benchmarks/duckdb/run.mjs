@@ -8,7 +8,7 @@
 // (numbers to 1e-9 relative, sketch quantiles to 3%), print one table with the ratio
 // DuckDB ms / spandb ms and the geometric means, and write it as markdown with --out.
 //
-// Data (made when missing, under --work): spandb-<rows>/ from `spandb gen | spandb import -`,
+// Data (made when missing, under --work): spandb-<rows>/ from `spandb gen | spandb import --compact -`,
 // duckdb-<rows>.db from `spandb gen --format csv` loaded by load.mjs (read_csv with explicit
 // types, TIMESTAMP_NS).
 //
@@ -103,8 +103,8 @@ function ensureData(o) {
   const ddb = path.join(o.work, `duckdb-${tag}.db`);
   const gen = ['gen', '--rows', String(o.rows), '--days', String(o.days), '--seed', String(o.seed)];
   if (!fs.existsSync(path.join(sdir, 'MANIFEST'))) {
-    console.error(`making ${sdir} (spandb ${gen.join(' ')} | spandb import)`);
-    run('sh', ['-c', `"$0" ${gen.join(' ')} | "$0" import --data "$1" -`, o.spandb, sdir],
+    console.error(`making ${sdir} (spandb ${gen.join(' ')} | spandb import --compact)`);
+    run('sh', ['-c', `"$0" ${gen.join(' ')} | "$0" import --compact --data "$1" -`, o.spandb, sdir],
       { stdio: ['ignore', 'inherit', 'inherit'] });
   }
   if (!fs.existsSync(ddb)) {
