@@ -435,6 +435,56 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static void swap_d(double *a, double *b)
+{
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Rearrange v so that v[k] is the k-th smallest, nothing before it larger and nothing after
+ * it smaller (quickselect with a median-of-three pivot; after too many rounds the rest is
+ * sorted, which bounds the worst case at O(n log n)). Expected O(n) instead of a full sort. */
+static void select_kth(double *v, uint32_t n, uint32_t k)
+{
+    uint32_t lo = 0, hi = n - 1, rounds = 0, limit = 64;
+    while (hi > lo) {
+        uint32_t mid = lo + (hi - lo) / 2, i = lo, j = hi;
+        double pivot;
+        if (++rounds > limit) {
+            qsort(v + lo, hi - lo + 1, sizeof *v, cmp_double);
+            return;
+        }
+        if (v[mid] < v[lo])
+            swap_d(&v[mid], &v[lo]);
+        if (v[hi] < v[lo])
+            swap_d(&v[hi], &v[lo]);
+        if (v[hi] < v[mid])
+            swap_d(&v[hi], &v[mid]);
+        pivot = v[mid];
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                swap_d(&v[i], &v[j]);
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        /* now v[lo..j] <= pivot <= v[i..hi], and j < i */
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return; /* v[k] == pivot, between the two parts */
+    }
+}
+
 void sdb_agg_finalize(const sdb_aggdef *d, uint8_t *state, sdb_value *out)
 {
     uint8_t *st = state + d->off;
@@ -489,14 +539,18 @@ void sdb_agg_finalize(const sdb_aggdef *d, uint8_t *state, sdb_value *out)
             out->null = true;
             return;
         }
-        qsort(s->v, s->n, sizeof *s->v, cmp_double);
         h = d->q * (double)(s->n - 1);
         lo = floor(h);
         {
-            uint32_t a = (uint32_t)lo, b = a + 1 < s->n ? a + 1 : a;
-            out->u.f = s->v[a] + (h - lo) * (s->v[b] - s->v[a]);
-            if (h == lo)
-                out->u.f = s->v[a];
+            uint32_t a = (uint32_t)lo;
+            double va, vb;
+            select_kth(s->v, s->n, a);
+            va = vb = s->v[a];
+            /* the next rank is the smallest value after the k-th */
+            for (uint32_t i = a + 1; i < s->n; i++)
+                if (i == a + 1 || s->v[i] < vb)
+                    vb = s->v[i];
+            out->u.f = h == lo ? va : va + (h - lo) * (vb - va);
         }
         return;
     }
