@@ -551,6 +551,10 @@ void sdb_agg_finalize(const sdb_aggdef *d, uint8_t *state, sdb_value *out)
                 if (i == a + 1 || s->v[i] < vb)
                     vb = s->v[i];
             out->u.f = h == lo ? va : va + (h - lo) * (vb - va);
+            /* -0.0 and 0.0 compare equal, so which one selection lands on depends on the
+             * order the values arrived in: answer +0.0 for both */
+            if (out->u.f == 0)
+                out->u.f = 0.0;
         }
         return;
     }
