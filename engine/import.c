@@ -144,7 +144,7 @@ sdb_import_format sdb_import_detect(const char *name, const void *head, size_t l
         return SDB_IMPORT_OTLP_JSON;
     }
     if (ends_with(name, n, ".csv") || ends_with(name, n, ".tsv"))
-        return SDB_IMPORT_CSV; /* Phoenix and Langfuse CSV exports too: not implemented yet */
+        return SDB_IMPORT_CSV; /* Phoenix and Langfuse CSV exports are told apart by header */
     return SDB_IMPORT_ILP;
 }
 
