@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `spandb import` from the command line on real exported traces (the library is tested in
+# test_import.c): formats detected by content, spans and scores written, a re-import adds
+# nothing, a broken record is reported as file:line and makes the exit status 1.
+# usage: import_cli.sh SPANDB CORPUS_DIR
+set -uo pipefail
+spandb=$1 corpus=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { if [ "$2" -eq 0 ]; then echo "ok - $1"; else echo "FAIL - $1"; fail=1; fi; }
+count() { "$spandb" query --data "$tmp/db" --format csv "SELECT count(*) FROM $1" | tail -1; }
+
+files=("$corpus/otlp/otel-proto_examples_trace.json"
+       "$corpus/otlp/derived_vercel-ai-sdk-v6.otlp.jsonl"
+       "$corpus/langfuse/framework-traces/claude-agent-2025-12-22.trace.json"
+       "$corpus/langsmith/langsmith_py_wrap_openai_.json")
+"$spandb" import --data "$tmp/db" "${files[@]}" > "$tmp/out" 2>&1
+check "four formats import with no rejected record" $?
+spans=$(count spans)
+[ "$spans" -ge 18 ]
+check "spans of every file are there ($spans)" $?
+[ "$(count scores)" -eq 3 ]
+check "the Langfuse trace's 3 scores are in table scores" $?
+
+"$spandb" import --data "$tmp/db" "${files[@]}" > "$tmp/again" 2>&1
+check "a re-import succeeds" $?
+[ "$(count spans)" -eq "$spans" ] && grep -q "duplicate spans skipped" "$tmp/again"
+check "a re-import adds no span" $?
+
+printf '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"ok","startTimeUnixNano":"1767225600000000000","endTimeUnixNano":"1767225601000000000"}]}]}]}\n{"resourceSpans": [ broken\n' > "$tmp/bad.jsonl"
+"$spandb" import --data "$tmp/db" "$tmp/bad.jsonl" > "$tmp/bad.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "bad.jsonl:2:" "$tmp/bad.out"
+check "a broken record is reported as file:line, exit status 1" $?
+[ "$(count spans)" -eq $((spans + 1)) ]
+check "the good record of that file is kept" $?
+exit $fail
