@@ -111,6 +111,77 @@ typedef struct import_totals {
     uint64_t rows, bytes, rejected, scores, duplicates, costed;
 } import_totals;
 
+/* What a file is fed to: the line-protocol ingest or the trace importer. */
+typedef struct feeder {
+    sdb_rc (*feed)(void *ctx, const void *p, size_t n, sdb_err *err);
+    sdb_rc (*finish)(void *ctx, sdb_err *err);
+    void (*discard)(void *ctx);
+    uint64_t (*rows)(void *ctx); /* rows parsed from this file so far, for progress */
+    uint64_t (*bytes)(void *ctx);
+    void *ctx;
+} feeder;
+
+/* Feed one file, whose first got bytes are in buf, to f until its end or a failure, with a
+ * progress line on a terminal. 0 when the whole file went in. */
+static int pump(const feeder *f, sdb_input *in, char *buf, size_t got, import_state *st,
+                bool tty, double t0, const import_totals *tot)
+{
+    sdb_err err;
+    double last = 0;
+    for (;;) {
+        if (got == 0) {
+            if (f->finish(f->ctx, &err) != SDB_OK) {
+                fprintf(stderr, "spandb import: %s: %s\n", st->file, err.msg);
+                return 1;
+            }
+            break;
+        }
+        if (f->feed(f->ctx, buf, got, &err) != SDB_OK) {
+            fprintf(stderr, "spandb import: %s: %s\n", st->file, err.msg);
+            return 1;
+        }
+        if (st->stop) {
+            f->discard(f->ctx);
+            break;
+        }
+        if (tty && now_s() - last > 0.25) {
+            progress(st->file, in, tot->rows + f->rows(f->ctx), tot->bytes + f->bytes(f->ctx), t0);
+            last = now_s();
+        }
+        if (sdb_input_read(in, buf, READ_CHUNK, &got, &err) != SDB_OK) {
+            fprintf(stderr, "%sspandb import: %s\n", tty ? "\n" : "", err.msg);
+            return 1;
+        }
+    }
+    /* --strict: the batch with the bad record is discarded above; earlier batches stay */
+    return st->stop ? 1 : 0;
+}
+
+static sdb_rc ilp_feed(void *ctx, const void *p, size_t n, sdb_err *err)
+{
+    return sdb_ingest_feed(ctx, p, n, err);
+}
+
+static sdb_rc ilp_finish(void *ctx, sdb_err *err)
+{
+    return sdb_ingest_finish(ctx, err);
+}
+
+static void ilp_discard(void *ctx)
+{
+    sdb_ingest_discard(ctx);
+}
+
+static uint64_t ilp_rows(void *ctx)
+{
+    return sdb_ingest_get_stats(ctx).rows;
+}
+
+static uint64_t ilp_bytes(void *ctx)
+{
+    return sdb_ingest_get_stats(ctx).bytes;
+}
+
 /* One line-protocol file; buf holds its first got bytes already read. */
 static int import_ilp(sdb_db *db, sdb_input *in, char *buf, size_t got, import_state *st,
                       sdb_ilp_precision prec, const char *table, bool tty, double t0,
@@ -120,8 +191,8 @@ static int import_ilp(sdb_db *db, sdb_input *in, char *buf, size_t got, import_s
     sdb_ingest_opts io;
     sdb_ingest_stats s;
     sdb_err err;
-    double last = 0;
-    int rc = 0;
+    feeder f = {ilp_feed, ilp_finish, ilp_discard, ilp_rows, ilp_bytes, NULL};
+    int rc;
     memset(&io, 0, sizeof io);
     io.precision = prec;
     io.table = table;
@@ -131,36 +202,8 @@ static int import_ilp(sdb_db *db, sdb_input *in, char *buf, size_t got, import_s
         fprintf(stderr, "spandb import: %s\n", err.msg);
         return 1;
     }
-    for (;;) {
-        if (got == 0) {
-            if (sdb_ingest_finish(ing, &err) != SDB_OK) {
-                fprintf(stderr, "spandb import: %s: %s\n", st->file, err.msg);
-                rc = 1;
-            }
-            break;
-        }
-        if (sdb_ingest_feed(ing, buf, got, &err) != SDB_OK) {
-            fprintf(stderr, "spandb import: %s: %s\n", st->file, err.msg);
-            rc = 1;
-            break;
-        }
-        if (st->stop) {
-            sdb_ingest_discard(ing);
-            break;
-        }
-        if (tty && now_s() - last > 0.25) {
-            s = sdb_ingest_get_stats(ing);
-            progress(st->file, in, tot->rows + s.rows, tot->bytes + s.bytes, t0);
-            last = now_s();
-        }
-        if (sdb_input_read(in, buf, READ_CHUNK, &got, &err) != SDB_OK) {
-            fprintf(stderr, "%sspandb import: %s\n", tty ? "\n" : "", err.msg);
-            rc = 1;
-            break;
-        }
-    }
-    if (st->stop)
-        rc = 1; /* the batch with the bad line is discarded above; earlier batches stay */
+    f.ctx = ing;
+    rc = pump(&f, in, buf, got, st, tty, t0, tot);
     s = sdb_ingest_get_stats(ing);
     tot->rows += s.written;
     tot->bytes += s.bytes;
@@ -168,56 +211,61 @@ static int import_ilp(sdb_db *db, sdb_input *in, char *buf, size_t got, import_s
     return rc;
 }
 
+/* The trace importer, with the counters it had when this file began. */
+typedef struct trace_file {
+    sdb_import *im;
+    sdb_import_stats before;
+} trace_file;
+
+static sdb_rc trace_feed(void *ctx, const void *p, size_t n, sdb_err *err)
+{
+    return sdb_import_feed(((trace_file *)ctx)->im, p, n, err);
+}
+
+static sdb_rc trace_finish(void *ctx, sdb_err *err)
+{
+    return sdb_import_end(((trace_file *)ctx)->im, err);
+}
+
+static void trace_discard(void *ctx)
+{
+    sdb_import_discard(((trace_file *)ctx)->im);
+}
+
+static uint64_t trace_rows(void *ctx)
+{
+    trace_file *t = ctx;
+    sdb_import_stats s = sdb_import_get_stats(t->im);
+    return s.spans + s.scores - t->before.spans - t->before.scores;
+}
+
+static uint64_t trace_bytes(void *ctx)
+{
+    trace_file *t = ctx;
+    return sdb_import_get_stats(t->im).bytes - t->before.bytes;
+}
+
 /* One exported-trace file of format f through the importer. */
 static int import_traces(sdb_import *im, sdb_input *in, char *buf, size_t got,
                          sdb_import_format f, import_state *st, bool tty, double t0,
                          import_totals *tot)
 {
-    sdb_import_stats before = sdb_import_get_stats(im), s;
+    trace_file tf = {im, sdb_import_get_stats(im)};
+    feeder fd = {trace_feed, trace_finish, trace_discard, trace_rows, trace_bytes, &tf};
+    sdb_import_stats s;
     sdb_err err;
-    double last = 0;
-    int rc = 0;
+    int rc;
     if (sdb_import_begin(im, f, &err) != SDB_OK) {
         fprintf(stderr, "spandb import: %s: %s\n", st->file, err.msg);
         return 1;
     }
-    for (;;) {
-        if (got == 0) {
-            if (sdb_import_end(im, &err) != SDB_OK) {
-                fprintf(stderr, "spandb import: %s: %s\n", st->file, err.msg);
-                rc = 1;
-            }
-            break;
-        }
-        if (sdb_import_feed(im, buf, got, &err) != SDB_OK) {
-            fprintf(stderr, "spandb import: %s: %s\n", st->file, err.msg);
-            rc = 1;
-            break;
-        }
-        if (st->stop) {
-            sdb_import_discard(im);
-            break;
-        }
-        if (tty && now_s() - last > 0.25) {
-            s = sdb_import_get_stats(im);
-            progress(st->file, in, tot->rows + s.spans + s.scores - before.spans - before.scores,
-                     tot->bytes + s.bytes - before.bytes, t0);
-            last = now_s();
-        }
-        if (sdb_input_read(in, buf, READ_CHUNK, &got, &err) != SDB_OK) {
-            fprintf(stderr, "%sspandb import: %s\n", tty ? "\n" : "", err.msg);
-            rc = 1;
-            break;
-        }
-    }
-    if (st->stop)
-        rc = 1;
+    rc = pump(&fd, in, buf, got, st, tty, t0, tot);
     s = sdb_import_get_stats(im);
-    tot->rows += s.spans + s.scores - before.spans - before.scores;
-    tot->scores += s.scores - before.scores;
-    tot->bytes += s.bytes - before.bytes;
-    tot->duplicates += s.duplicates - before.duplicates;
-    tot->costed += s.costed - before.costed;
+    tot->rows += trace_rows(&tf);
+    tot->scores += s.scores - tf.before.scores;
+    tot->bytes += s.bytes - tf.before.bytes;
+    tot->duplicates += s.duplicates - tf.before.duplicates;
+    tot->costed += s.costed - tf.before.costed;
     return rc;
 }
 
