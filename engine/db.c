@@ -1096,7 +1096,6 @@ sdb_rc sdb_db_create_table(sdb_db *db, const char *name, const char *const *cols
                            const sdb_type *types, uint32_t ncols, sdb_part_unit unit,
                            const char *const *sort, uint32_t nsort, sdb_err *err)
 {
-    sdb_catalog *copy = NULL;
     sdb_table_def *def;
     dbtable *t;
     sdb_rc rc;
@@ -1120,7 +1119,6 @@ sdb_rc sdb_db_create_table(sdb_db *db, const char *name, const char *const *cols
         rc = get_table(db, def, &t, err);
     if (rc != SDB_OK && rc != SDB_ERR_EXISTS && sdb_catalog_find(db->cat, name, strlen(name)))
         sdb_catalog_drop_table(db->cat, name, NULL);
-    (void)copy;
     pthread_mutex_unlock(&db->mu);
     return rc;
 }

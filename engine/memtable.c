@@ -110,7 +110,6 @@ static sdb_rc active_chunk(sdb_mempart *p, sdb_memchunk **out, sdb_err *err)
         return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for a chunk");
     sdb_batch_init(&c->b);
     c->refs = 1;
-    c->part = p->start;
     p->chunks[p->nchunks++] = c;
     *out = c;
     return SDB_OK;
@@ -295,7 +294,6 @@ sdb_rc sdb_memtable_insert_owned(sdb_memtable *m, sdb_batch *b, const sdb_table_
         m->first_insert_ns = sdb_mono_ns();
     c->b = *b;
     c->refs = 1;
-    c->part = start;
     m->bytes += sdb_batch_bytes(b);
     sdb_batch_init(b);
     /* keep a partly filled chunk last, so small inserts keep filling it */

@@ -1,9 +1,9 @@
 /* Memtables: the rows of one table that are acknowledged but not yet in a segment, per
- * partition, as a list of chunks of at most SDB_BLOCK_ROWS rows. Full chunks are sealed and
- * never change again; only the last chunk of a partition grows. Queries read sealed chunks
- * in place and a copy of the growing one (sdb_memtable_snapshot), so a query never blocks
- * ingest for longer than that copy. The memtable does no locking: its owner (engine/db.c)
- * holds the table's lock around every call. */
+ * partition, as a list of chunks of at most SDB_BLOCK_ROWS rows. Only the last chunk of a
+ * partition grows, and only while nobody else holds it: a snapshot (sdb_memtable_snapshot)
+ * takes a reference to every chunk, which seals them, so queries read chunks in place and
+ * never block ingest. The memtable does no locking: its owner (engine/db.c) holds the
+ * table's lock around every call. */
 #ifndef SDB_ENGINE_MEMTABLE_H
 #define SDB_ENGINE_MEMTABLE_H
 
@@ -19,7 +19,6 @@
 typedef struct sdb_memchunk {
     sdb_batch b;
     int refs;     /* guarded by the owner's lock; see sdb_memchunk_unref */
-    int64_t part; /* partition start */
 } sdb_memchunk;
 
 typedef struct sdb_mempart {
