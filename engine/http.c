@@ -5,11 +5,13 @@
  *        taken, 400 with {"code":"invalid","message":...,"rejected":[{"line":N,"error":...}]}
  *        when some were not (the good lines are kept)
  *   GET /health   GET /metrics (Prometheus text)
- * Bodies are bounded by max_body (also after gunzip, 413 past it) and must arrive within
- * request_timeout_ms. With a token every endpoint but /health needs
- * "Authorization: Bearer <token>" (or "Token <token>"). */
+ * Bodies are bounded by max_body (also after gunzip, 413 past it). A request, headers and
+ * body, must arrive whole within request_timeout_ms of the connection opening or of the
+ * previous response (sdb_http_sweep closes it otherwise). With a token every endpoint but
+ * /health needs "Authorization: Bearer <token>" (or "Token <token>"). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,7 +30,6 @@
 typedef struct http_req {
     sdb_buf body;          /* request body as received */
     bool too_large;        /* body passed max_body: answer 413 once it ends */
-    int64_t started_ms;    /* when the first header arrived */
 } http_req;
 
 typedef struct reject_list {
@@ -311,6 +312,20 @@ static enum MHD_Result do_query(sdb_server *s, struct MHD_Connection *conn, http
     return ret;
 }
 
+/* Mark the connection's watch entry as receiving a request (timed from now) or not. */
+static void watch_set(sdb_server *s, struct MHD_Connection *conn, bool reading)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    sdb_http_watch *w = ci != NULL ? ci->socket_context : NULL;
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&s->http_mu);
+    w->reading = reading;
+    w->since_ms = sdb_server_now_ms();
+    pthread_mutex_unlock(&s->http_mu);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
                                const char *method, const char *version,
                                const char *upload_data, size_t *upload_data_size,
@@ -327,17 +342,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if ((rq = calloc(1, sizeof *rq)) == NULL)
             return MHD_NO;
-        rq->started_ms = sdb_server_now_ms();
         *con_cls = rq;
         if (cl != NULL && strtoull(cl, NULL, 10) > s->o.max_body)
             rq->too_large = true;
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
-        if (sdb_server_now_ms() - rq->started_ms > (int64_t)s->o.request_timeout_ms) {
-            sdb_server_logf(s, "level=warn where=http msg=\"request body too slow; closed\"");
-            return MHD_NO; /* a slow client: drop the connection */
-        }
         if (!rq->too_large && rq->body.len + *upload_data_size > s->o.max_body) {
             rq->too_large = true;
             sdb_buf_free(&rq->body);
@@ -348,6 +358,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
+    watch_set(s, conn, false); /* received whole: the sweep leaves it alone */
     atomic_fetch_add(&s->metrics.http_requests, 1);
     if (atomic_load(&s->metrics.http_connections) > (int_fast64_t)s->o.max_connections) {
         /* libmicrohttpd admits a few more than the limit so that they get this answer */
@@ -401,9 +412,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
     http_req *rq = *con_cls;
-    (void)cls;
-    (void)conn;
     (void)toe;
+    watch_set(cls, conn, true); /* the next request on this connection is timed from now */
     if (rq != NULL) {
         sdb_buf_free(&rq->body);
         free(rq);
@@ -415,12 +425,53 @@ static void notify_conn(void *cls, struct MHD_Connection *conn, void **sock_ctx,
                         enum MHD_ConnectionNotificationCode toe)
 {
     sdb_server *s = cls;
-    (void)conn;
-    (void)sock_ctx;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+    sdb_http_watch *w = *sock_ctx;
+    pthread_mutex_lock(&s->http_mu);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         atomic_fetch_add(&s->metrics.http_connections, 1);
-    else
+        for (unsigned i = 0; i < s->nhttp_watch && ci != NULL; i++) {
+            if (!s->http_watch[i].used) {
+                w = &s->http_watch[i];
+                w->used = true;
+                w->fd = ci->connect_fd;
+                w->reading = true;
+                w->since_ms = sdb_server_now_ms();
+                *sock_ctx = w;
+                break;
+            }
+        }
+    } else {
         atomic_fetch_sub(&s->metrics.http_connections, 1);
+        /* libmicrohttpd closes the socket after this returns: forget it first */
+        if (w != NULL)
+            w->used = false;
+        *sock_ctx = NULL;
+    }
+    pthread_mutex_unlock(&s->http_mu);
+}
+
+void sdb_http_sweep(sdb_server *s, int64_t now_ms)
+{
+    unsigned cut = 0;
+    pthread_mutex_lock(&s->http_mu);
+    for (unsigned i = 0; i < s->nhttp_watch; i++) {
+        sdb_http_watch *w = &s->http_watch[i];
+        if (w->used && w->reading && now_ms - w->since_ms >= (int64_t)s->o.request_timeout_ms) {
+            /* the fd stays open while we hold http_mu (see notify_conn); the connection's
+             * thread sees end of input and closes it */
+            shutdown(w->fd, SHUT_RDWR);
+            w->reading = false;
+            cut++;
+        }
+    }
+    pthread_mutex_unlock(&s->http_mu);
+    if (cut > 0)
+        sdb_server_logf(s,
+                        "level=warn where=http msg=\"%u connection(s) closed: request not "
+                        "received within %u ms (--request-timeout)\"",
+                        cut, s->o.request_timeout_ms);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -449,10 +500,14 @@ sdb_rc sdb_http_start(sdb_server *s, sdb_err *err)
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = ip;
     a.sin_port = htons(port);
+    s->nhttp_watch = s->o.max_connections + 16; /* the connection limit given below */
+    if ((s->http_watch = calloc(s->nhttp_watch, sizeof *s->http_watch)) == NULL)
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for %u HTTP connections",
+                        s->nhttp_watch);
     s->mhd = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, port,
         NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections + 16,
+        MHD_OPTION_CONNECTION_LIMIT, s->nhttp_watch,
         MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, notify_conn, s,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);

@@ -163,7 +163,8 @@ sdb_rc sdb_server_run(sdb_server *s, int client_fd, bool watch_rdhup, const char
     return rc;
 }
 
-/* Cancel statements past their deadline or whose client hung up, every 50 ms. */
+/* Cancel statements past their deadline or whose client hung up, and close HTTP
+ * connections too slow to send a request, every 50 ms. */
 static void *watchdog_main(void *arg)
 {
     sdb_server *s = arg;
@@ -186,6 +187,7 @@ static void *watchdog_main(void *arg)
                 atomic_store(&q->cancel, true);
         }
         pthread_mutex_unlock(&s->mu);
+        sdb_http_sweep(s, now);
         usleep(50000);
     }
     return NULL;
@@ -248,6 +250,8 @@ static void server_free(sdb_server *s)
     free(s->slots);
     free(s->data_dir);
     free(s->token);
+    free(s->http_watch);
+    pthread_mutex_destroy(&s->http_mu);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);
@@ -265,6 +269,7 @@ sdb_rc sdb_server_start(const sdb_server_opts *opts, sdb_server **out, sdb_err *
     if (s == NULL)
         return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for the server");
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->http_mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     s->tcp_fd = -1;
     s->o = *opts;

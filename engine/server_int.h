@@ -27,6 +27,17 @@ typedef struct sdb_qslot {
     int reason;           /* QCANCEL_* */
 } sdb_qslot;
 
+/* One open HTTP connection, watched so that a request must be received whole within
+ * request_timeout_ms: libmicrohttpd's own timeout is for inactivity, which a client sending
+ * a byte a second never reaches. */
+typedef struct sdb_http_watch {
+    bool used;
+    int fd;               /* the connection's socket (closed by libmicrohttpd after it
+                             tells us, under http_mu, that the connection ended) */
+    bool reading;         /* a request (headers or body) is being received */
+    int64_t since_ms;     /* connection opened or previous response sent */
+} sdb_http_watch;
+
 struct sdb_server {
     sdb_server_opts o;      /* with the strings below */
     char *data_dir;         /* owned copies */
@@ -50,6 +61,9 @@ struct sdb_server {
 
     struct MHD_Daemon *mhd; /* NULL when HTTP is off */
     uint16_t http_port;
+    pthread_mutex_t http_mu; /* http_watch */
+    sdb_http_watch *http_watch;
+    unsigned nhttp_watch;
 
     pthread_t watchdog, maint;
     bool watchdog_started, maint_started;
@@ -75,6 +89,9 @@ void sdb_tcp_stop_accepting(sdb_server *s);
 /* HTTP (engine/http.c). */
 sdb_rc sdb_http_start(sdb_server *s, sdb_err *err);
 void sdb_http_stop(sdb_server *s);
+/* Close HTTP connections whose request has not arrived whole within request_timeout_ms
+ * (called by the watchdog). */
+void sdb_http_sweep(sdb_server *s, int64_t now_ms);
 
 /* "HOST:PORT" into an IPv4 address (network order) and port. */
 sdb_rc sdb_server_parse_addr(const char *addr, uint32_t *ip, uint16_t *port, sdb_err *err);

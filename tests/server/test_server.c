@@ -583,6 +583,44 @@ Test(server, http_slow_body_is_cut_off)
     close(fd);
 }
 
+Test(server, http_slow_headers_are_cut_off)
+{
+    int fd, closed = 0;
+    opts.request_timeout_ms = 300;
+    start();
+    fd = th_connect(hport());
+    th_send(fd, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+    /* a header byte every 50 ms never lets an inactivity timeout fire: 3 s of headers */
+    for (int i = 0; i < 60 && !closed; i++) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        th_send_n(fd, "x", 1);
+        if (poll(&p, 1, 50) == 1)
+            closed = th_closed(fd);
+    }
+    cr_assert(closed, "the server kept slow headers open");
+    close(fd);
+    /* the server goes on serving */
+    cr_assert(eq(int, th_http(hport(), "GET", "/health", NULL, NULL, 0, body, sizeof body), 200));
+}
+
+Test(server, http_keep_alive_request_within_timeout_is_served)
+{
+    int fd;
+    opts.request_timeout_ms = 1000;
+    start();
+    fd = th_connect(hport());
+    th_send(fd, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    cr_assert(gt(int, th_line(fd, body, sizeof body), 0));
+    cr_assert(not(eq(ptr, strstr(body, "200"), NULL)), "%s", body);
+    while (th_line(fd, body, sizeof body) > 0 && strstr(body, "status") == NULL)
+        ;
+    usleep(300000); /* idle between requests, under the timeout */
+    th_send(fd, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    cr_assert(gt(int, th_line(fd, body, sizeof body), 0));
+    cr_assert(not(eq(ptr, strstr(body, "200"), NULL)), "%s", body);
+    close(fd);
+}
+
 Test(server, http_connections_over_limit_get_503)
 {
     int a, b, st;
