@@ -279,13 +279,23 @@ static void run_statement(tcp_conn *c, const char *word, const uint8_t *p, size_
 
 /* ---- input ---- */
 
-/* Consume every complete line in c->in. At eof a final line without LF counts as one. */
+/* Consume every complete line in c->in. At eof a final statement without LF still runs,
+ * but a final write line without LF is refused: a connection that dropped mid-line may have
+ * cut it anywhere ("v=123" as "v=12", a timestamp to a third of its digits), and a torn
+ * row stored silently is worse than one not stored. */
 static void process(tcp_conn *c, bool eof)
 {
     size_t pos = 0, run_start = 0, run_end = 0;
     uint64_t run_first = 0, run_lines = 0;
-    if (eof && c->in_len > 0 && c->in[c->in_len - 1] != '\n' && !c->skipping)
-        c->in[c->in_len++] = '\n'; /* room kept by in_cap */
+    bool torn = false;
+    if (eof && c->in_len > 0 && c->in[c->in_len - 1] != '\n' && !c->skipping) {
+        const uint8_t *last = memrchr(c->in, '\n', c->in_len);
+        size_t from = last != NULL ? (size_t)(last - c->in) + 1 : 0;
+        if (statement_word(c->in + from, c->in_len - from) != NULL || !c->authed)
+            c->in[c->in_len++] = '\n'; /* room kept by in_cap */
+        else
+            torn = true;
+    }
     while (pos < c->in_len && !c->closing && !c->dead) {
         uint8_t *nl = memchr(c->in + pos, '\n', c->in_len - pos);
         size_t end, len;
@@ -333,6 +343,14 @@ static void process(tcp_conn *c, bool eof)
     }
     if (run_lines > 0 && !c->closing)
         feed_run(c, c->in + run_start, run_end - run_start, run_first, run_lines);
+    if (torn && !c->closing && !c->dead) {
+        atomic_fetch_add(&c->s->metrics.lines_rejected, 1);
+        reply_error(c,
+                    "the connection ended in the middle of this line (no newline): not "
+                    "written",
+                    c->line_no + 1);
+        c->in_len = pos = 0;
+    }
     /* keep the incomplete line */
     if (pos > 0) {
         memmove(c->in, c->in + pos, c->in_len - pos);

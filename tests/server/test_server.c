@@ -98,6 +98,28 @@ Test(server, tcp_bad_lines_mixed_with_good_keep_good_and_name_line)
     close(fd);
 }
 
+Test(server, tcp_stream_ending_mid_line_keeps_whole_lines_and_refuses_the_torn_one)
+{
+    char line[4096], rows[4096];
+    int fd;
+    start();
+    fd = th_connect(tport());
+    /* the last line lost its end ("v=30i 3" cut to "v=3"): it must not become v=3 */
+    th_send(fd, "m v=10i 1\nm v=20i 2\nm v=3");
+    shutdown(fd, SHUT_WR);
+    cr_assert(gt(int, th_reply(fd, line, sizeof line, NULL, 0), 0));
+    cr_assert(not(eq(ptr, strstr(line, "middle of this line"), NULL)), "%s", line);
+    cr_assert(not(eq(ptr, strstr(line, "\"line\":3"), NULL)), "%s", line);
+    close(fd);
+    fd = th_connect(tport());
+    /* a final statement without a newline still runs */
+    th_send(fd, "SELECT count(*), sum(v) FROM m");
+    shutdown(fd, SHUT_WR);
+    cr_assert(gt(int, th_reply(fd, line, sizeof line, rows, sizeof rows), 0));
+    cr_assert(not(eq(ptr, strstr(rows, "[2,30]"), NULL)), "%s", rows);
+    close(fd);
+}
+
 Test(server, tcp_type_conflict_rejects_line_naming_table_column_types)
 {
     char line[4096], rows[4096];
