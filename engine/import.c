@@ -148,6 +148,59 @@ sdb_import_format sdb_import_detect(const char *name, const void *head, size_t l
     return SDB_IMPORT_ILP;
 }
 
+/* Does the CSV header line h[0..n) name column col? */
+static bool csv_names(const char *h, size_t n, const char *col)
+{
+    size_t k = strlen(col), i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && h[j] != ',' && h[j] != '\t')
+            j++;
+        {
+            size_t a = i, b = j;
+            while (a < b && (h[a] == '"' || h[a] == ' ' || h[a] == '\xef' || h[a] == '\xbb' ||
+                             h[a] == '\xbf'))
+                a++;
+            while (b > a && (h[b - 1] == '"' || h[b - 1] == ' ' || h[b - 1] == '\r'))
+                b--;
+            if (b - a == k && memcmp(h + a, col, k) == 0)
+                return true;
+        }
+        i = j + 1;
+    }
+    return false;
+}
+
+bool sdb_import_holds_evaluations(sdb_import_format f, const void *head, size_t len)
+{
+    static const char *const keys[] = {"annotation_name", "label", "score", "result.label",
+                                       "result.score"};
+    const char *h = head;
+    size_t n = 0;
+    char quoted[32];
+    if (f != SDB_IMPORT_PHOENIX && f != SDB_IMPORT_CSV)
+        return false;
+    /* the first record: up to the first line end (JSON Lines, the CSV header) */
+    while (n < len && h[n] != '\n')
+        n++;
+    if (f == SDB_IMPORT_CSV) {
+        if (csv_names(h, n, "start_time") || csv_names(h, n, "startTime"))
+            return false;
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+            if (csv_names(h, n, keys[i]))
+                return true;
+        return false;
+    }
+    if (has_text(h, n, "\"start_time\""))
+        return false;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        snprintf(quoted, sizeof quoted, "\"%s\"", keys[i]);
+        if (has_text(h, n, quoted))
+            return true;
+    }
+    return false;
+}
+
 /* ---- records ---- */
 
 void sdb_irec_reset(sdb_irec *r, uint64_t line)

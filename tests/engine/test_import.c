@@ -214,6 +214,27 @@ Test(import, corpus_formats_detected)
                  SDB_IMPORT_PHOENIX);
 }
 
+Test(import, holds_evaluations_phoenix_eval_rows_first_line)
+{
+    static const struct {
+        sdb_import_format f;
+        const char *head;
+        bool evals;
+    } cases[] = {
+        {SDB_IMPORT_PHOENIX, "{\"span_id\":\"s1\",\"annotation_name\":\"hallucination\",\"result.label\":\"x\"}\n", true},
+        {SDB_IMPORT_PHOENIX, "{\"context.span_id\":\"s1\",\"label\":\"factual\",\"score\":0}\n", true},
+        {SDB_IMPORT_PHOENIX, "{\"context.span_id\":\"s1\",\"start_time\":\"2026-01-01T00:00:00Z\",\"attributes.score\":1}\n", false},
+        {SDB_IMPORT_PHOENIX, "{\"context.span_id\":\"s1\",\"name\":\"x\"}\n{\"label\":\"y\"}\n", false},
+        {SDB_IMPORT_CSV, "context.span_id,\"result.label\",result.score\r\ns1,hallucinated,1\n", true},
+        {SDB_IMPORT_CSV, "context.span_id,start_time,label\ns1,2026-01-01T00:00:00Z,x\n", false},
+        {SDB_IMPORT_CSV, "time,scoreboard\n", false},
+        {SDB_IMPORT_OTLP_JSON, "{\"label\":1}", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_eq(sdb_import_holds_evaluations(cases[i].f, cases[i].head, strlen(cases[i].head)),
+                     cases[i].evals, "case %zu: %s", i, cases[i].head);
+}
+
 Test(import, otlp_official_example_maps_every_field)
 {
     sdb_db *db = open_db();
