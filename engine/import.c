@@ -21,11 +21,23 @@
 #define TIME_MIN_NS 0
 #define TIME_MAX_NS 7258118400000000000LL
 
-/* Open-addressing set of 64-bit span_id hashes (0 is the empty slot). */
-typedef struct idset {
+/* The span_id dedup set: 64-bit hashes of the ids in IDSET_SHARDS open-addressing tables
+ * (linear probing, 0 is the empty slot), the shard chosen by the hash's top bits and the slot
+ * by its low 32 bits scaled to the shard's capacity. A shard grows by a quarter when it would
+ * pass 80 % full, so the set takes 10 to 12.5 bytes per id, and a growth holds one shard
+ * twice (1/64 of the set), not the whole set. */
+#define IDSET_SHARDS 64u
+#define IDSET_MIN_CAP 1024u
+
+typedef struct idshard {
     uint64_t *slots;
-    size_t cap;    /* power of two */
-    size_t n;
+    uint32_t cap;  /* slots (0 until the first id) */
+    uint32_t n;    /* ids held */
+} idshard;
+
+typedef struct idset {
+    idshard sh[IDSET_SHARDS];
+    size_t n;      /* ids over all shards */
 } idset;
 
 /* span_id hash -> hallucination verdict, from evaluations read before their spans. */
@@ -209,6 +221,7 @@ void sdb_irec_reset(sdb_irec *r, uint64_t line)
     r->has = 0;
     r->nextra = 0;
     r->scratch_used = 0;
+    r->id_hashed = false;
 }
 
 void sdb_irec_str(sdb_irec *r, int c, const char *s, size_t len)
@@ -304,37 +317,78 @@ bool sdb_import_time(const sdb_jnode *n, int64_t *ns)
 
 /* ---- dedup set ---- */
 
-static sdb_rc idset_add(idset *s, uint64_t h, bool *added, sdb_err *err)
+static inline idshard *idset_shard(idset *s, uint64_t h)
 {
-    size_t i;
+    return &s->sh[h >> 58];
+}
+
+static inline uint32_t idset_home(const idshard *sh, uint64_t h)
+{
+    return (uint32_t)(((h & 0xffffffffu) * (uint64_t)sh->cap) >> 32);
+}
+
+/* Grow sh to cap slots. */
+static sdb_rc idshard_grow(idshard *sh, uint32_t cap, sdb_err *err)
+{
+    idshard g = {calloc(cap, sizeof(uint64_t)), cap, sh->n};
+    if (g.slots == NULL)
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for the span_id dedup set (%u slots)",
+                        cap);
+    for (uint32_t k = 0; k < sh->cap; k++) {
+        uint64_t x = sh->slots[k];
+        uint32_t i;
+        if (x == 0)
+            continue;
+        for (i = idset_home(&g, x); g.slots[i] != 0; i = i + 1 == cap ? 0 : i + 1)
+            ;
+        g.slots[i] = x;
+    }
+    free(sh->slots);
+    *sh = g;
+    return SDB_OK;
+}
+
+/* Warm the cache line where h would go (called when the id is read, long before the add). */
+static inline void idset_prefetch(idset *s, uint64_t h)
+{
+    idshard *sh;
     if (h == 0)
         h = 1;
-    if ((s->n + 1) * 2 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1u << 16;
-        uint64_t *v = calloc(cap, sizeof *v);
-        if (v == NULL)
-            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for the span_id dedup set");
-        for (size_t k = 0; k < s->cap; k++) {
-            uint64_t x = s->slots[k];
-            if (x == 0)
-                continue;
-            for (i = x & (cap - 1); v[i] != 0; i = (i + 1) & (cap - 1))
-                ;
-            v[i] = x;
-        }
-        free(s->slots);
-        s->slots = v;
-        s->cap = cap;
+    sh = idset_shard(s, h);
+    if (sh->cap > 0)
+        __builtin_prefetch(&sh->slots[idset_home(sh, h)], 1);
+}
+
+static sdb_rc idset_add(idset *s, uint64_t h, bool *added, sdb_err *err)
+{
+    idshard *sh;
+    uint32_t i;
+    if (h == 0)
+        h = 1;
+    sh = idset_shard(s, h);
+    if ((uint64_t)(sh->n + 1) * 5 > (uint64_t)sh->cap * 4) {
+        uint64_t cap = sh->cap ? (uint64_t)sh->cap + sh->cap / 4 : IDSET_MIN_CAP;
+        if (cap > UINT32_MAX / 2)
+            return SDB_FAIL(err, SDB_ERR_LIMIT, "span_id dedup set is full (%zu ids); "
+                            "import with --dedup none", s->n);
+        SDB_TRY(idshard_grow(sh, (uint32_t)cap, err));
     }
-    for (i = h & (s->cap - 1); s->slots[i] != 0; i = (i + 1) & (s->cap - 1))
-        if (s->slots[i] == h) {
+    for (i = idset_home(sh, h); sh->slots[i] != 0; i = i + 1 == sh->cap ? 0 : i + 1)
+        if (sh->slots[i] == h) {
             *added = false;
             return SDB_OK;
         }
-    s->slots[i] = h;
+    sh->slots[i] = h;
+    sh->n++;
     s->n++;
     *added = true;
     return SDB_OK;
+}
+
+static void idset_free(idset *s)
+{
+    for (uint32_t k = 0; k < IDSET_SHARDS; k++)
+        free(s->sh[k].slots);
 }
 
 static sdb_rc evalmap_put(evalmap *m, uint64_t h, bool v, sdb_err *err)
@@ -580,6 +634,22 @@ static sdb_rc push_span(sdb_import *im, const sdb_irec *r, sdb_err *err)
     return sdb_batch_pad(b, err);
 }
 
+static uint64_t span_id_hash(const sdb_irec *r)
+{
+    return r->id_hashed ? r->id_hash
+                        : sdb_hash64(r->s[SDB_SPANS_SPAN_ID], r->len[SDB_SPANS_SPAN_ID]);
+}
+
+void sdb_import_span_id_hint(sdb_import *im, sdb_irec *r)
+{
+    if (!sdb_irec_has(r, SDB_SPANS_SPAN_ID))
+        return;
+    r->id_hash = sdb_hash64(r->s[SDB_SPANS_SPAN_ID], r->len[SDB_SPANS_SPAN_ID]);
+    r->id_hashed = true;
+    if (im->o.dedup)
+        idset_prefetch(&im->seen, r->id_hash);
+}
+
 sdb_rc sdb_import_span(sdb_import *im, sdb_irec *r, sdb_err *err)
 {
     if (!sdb_irec_has(r, SDB_SPANS_SPAN_ID) || r->len[SDB_SPANS_SPAN_ID] == 0) {
@@ -608,15 +678,14 @@ sdb_rc sdb_import_span(sdb_import *im, sdb_irec *r, sdb_err *err)
     }
     if (im->o.dedup) {
         bool added;
-        SDB_TRY(idset_add(&im->seen, sdb_hash64(r->s[SDB_SPANS_SPAN_ID], r->len[SDB_SPANS_SPAN_ID]),
-                          &added, err));
+        SDB_TRY(idset_add(&im->seen, span_id_hash(r), &added, err));
         if (!added) {
             im->st.duplicates++;
             return SDB_OK;
         }
     }
     if (im->halluc.n > 0 && !sdb_irec_has(r, SDB_SPANS_HALLUCINATION)) {
-        int v = evalmap_get(&im->halluc, sdb_hash64(r->s[SDB_SPANS_SPAN_ID], r->len[SDB_SPANS_SPAN_ID]));
+        int v = evalmap_get(&im->halluc, span_id_hash(r));
         if (v >= 0)
             sdb_irec_bool(r, SDB_SPANS_HALLUCINATION, v != 0);
     }
@@ -712,7 +781,7 @@ void sdb_import_destroy(sdb_import *im)
     sdb_csv_destroy(im->csv);
     sdb_batch_free(&im->spans);
     sdb_batch_free(&im->scores);
-    free(im->seen.slots);
+    idset_free(&im->seen);
     free(im->halluc.keys);
     free(im->halluc.vals);
     free(im);

@@ -514,6 +514,7 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
     sdb_import_hexid(sid->s, sid->len);
     sdb_irec_str(r, SDB_SPANS_TRACE_ID, tid->s, tid->len);
     sdb_irec_str(r, SDB_SPANS_SPAN_ID, sid->s, sid->len);
+    sdb_import_span_id_hint(im, r);
     if (pid != NULL && pid->type == SDB_J_STR && pid->len > 0) {
         sdb_import_hexid(pid->s, pid->len);
         sdb_irec_str(r, SDB_SPANS_PARENT_SPAN_ID, pid->s, pid->len);
