@@ -13,7 +13,7 @@
 
 #include "engine/import_int.h"
 
-/* Attributes the mapping reads, sorted by name for bsearch. */
+/* Attributes the mapping reads (key_find below indexes key_names by length). */
 typedef enum key_id {
     K_AI_MODEL, K_AI_PROVIDER, K_AI_TTFT, K_EMB_MODEL, K_ENDUSER, K_ERROR_TYPE, K_CONV, K_OP,
     K_PROMPT, K_PROVIDER, K_REQ_MODEL, K_RESP_MODEL, K_TTFC, K_SYSTEM, K_COMPLETION, K_COST, K_IN,
@@ -59,18 +59,53 @@ typedef struct span_ctx {
     sdb_irec *r;
     av k[K_COUNT];       /* known attributes of the span */
     annotation ann[MAX_ANNOTATIONS]; /* span-scope annotations by index */
+    uint32_t ann_used;   /* bit i: ann[i] is set (else its contents are garbage) */
     bool bad;            /* the record was rejected */
 } span_ctx;
 
-static int key_cmp(const void *a, const void *b)
+/* Attribute keys are found by length, then first byte, then the bytes. */
+#define KEY_MAXLEN 40
+
+static bool keq(const char *k, size_t n, const char *lit, size_t litlen)
 {
-    return strcmp(a, *(const char *const *)b);
+    return n == litlen && k[0] == lit[0] && memcmp(k, lit, n) == 0;
 }
 
-static int key_find(const char *k)
+#define KEQ(k, n, lit) keq((k), (n), lit, sizeof lit - 1)
+
+static int key_find(const char *k, size_t n)
 {
-    const char *const *p = bsearch(k, key_names, K_COUNT, sizeof key_names[0], key_cmp);
-    return p ? (int)(p - key_names) : -1;
+    /* the names of each length, as 1 + index into key_names, 0 ended (generated from
+     * key_names; a length without names is all 0) */
+    static const unsigned char by_len[KEY_MAXLEN + 1][6] = {
+#define L(...) {__VA_ARGS__, 0}
+        [7] = L(K_USER + 1),
+        [9] = L(K_PROMPT_ID + 1),
+        [10] = L(K_ENDUSER + 1, K_ERROR_TYPE + 1, K_LLM_SYSTEM + 1, K_SESSION + 1),
+        [11] = L(K_AI_MODEL + 1, K_PORT + 1),
+        [12] = L(K_LLM_PROVIDER + 1),
+        [13] = L(K_SYSTEM + 1),
+        [14] = L(K_LLM_COST + 1, K_LLM_MODEL + 1, K_ADDR + 1, K_RETRIES + 1),
+        [17] = L(K_AI_PROVIDER + 1, K_COST + 1),
+        [18] = L(K_PROMPT + 1),
+        [19] = L(K_RERANK_MODEL + 1),
+        [20] = L(K_EMB_MODEL + 1, K_PROVIDER + 1, K_REQ_MODEL + 1),
+        [21] = L(K_OP + 1, K_RESP_MODEL + 1),
+        [22] = L(K_CONV + 1, K_LLM_REQ_MODEL + 1, K_LLM_IN + 1),
+        [23] = L(K_LLM_RESP_MODEL + 1, K_OI_KIND + 1),
+        [25] = L(K_IN + 1),
+        [26] = L(K_AI_TTFT + 1, K_OUT + 1, K_PROMPT_TOK + 1, K_LLM_OUT + 1),
+        [27] = L(K_PROMPT_VER + 1),
+        [30] = L(K_COMPLETION + 1),
+        [35] = L(K_TTFC + 1),
+#undef L
+    };
+    if (n == 0 || n > KEY_MAXLEN)
+        return -1;
+    for (const unsigned char *p = by_len[n]; *p != 0; p++)
+        if (key_names[*p - 1][0] == k[0] && memcmp(key_names[*p - 1], k, n) == 0)
+            return *p - 1;
+    return -1;
 }
 
 static bool span_bad(span_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -99,18 +134,18 @@ static bool decode(span_ctx *c, const char *key, const sdb_jnode *v, av *out)
         return span_bad(c, "attribute %s: value is not an AnyValue object", key);
     if ((x = v->first) == NULL)
         return true;
-    if (strcmp(x->key, "stringValue") == 0) {
+    if (KEQ(x->key, x->keylen, "stringValue")) {
         if (x->type != SDB_J_STR)
             return span_bad(c, "attribute %s: stringValue is not a string", key);
         out->kind = AV_STR;
         out->s = x->s;
         out->len = x->len;
-    } else if (strcmp(x->key, "intValue") == 0) {
+    } else if (KEQ(x->key, x->keylen, "intValue")) {
         if (!sdb_jint(x, &out->i))
             return span_bad(c, "attribute %s: intValue '%s' is not a 64-bit integer", key,
                             x->type == SDB_J_STR || x->type == SDB_J_NUM ? x->s : "?");
         out->kind = AV_INT;
-    } else if (strcmp(x->key, "doubleValue") == 0) {
+    } else if (KEQ(x->key, x->keylen, "doubleValue")) {
         if (x->type == SDB_J_STR && strcmp(x->s, "NaN") == 0)
             out->f = NAN;
         else if (x->type == SDB_J_STR && strcmp(x->s, "Infinity") == 0)
@@ -121,7 +156,7 @@ static bool decode(span_ctx *c, const char *key, const sdb_jnode *v, av *out)
             return span_bad(c, "attribute %s: doubleValue '%s' is not a number", key,
                             x->type == SDB_J_STR || x->type == SDB_J_NUM ? x->s : "?");
         out->kind = AV_F64;
-    } else if (strcmp(x->key, "boolValue") == 0) {
+    } else if (KEQ(x->key, x->keylen, "boolValue")) {
         if (x->type != SDB_J_BOOL)
             return span_bad(c, "attribute %s: boolValue is not true or false", key);
         out->kind = AV_BOOL;
@@ -192,13 +227,21 @@ static bool attributes(span_ctx *c, const sdb_jnode *arr, bool keep)
     if (arr->type != SDB_J_ARR)
         return span_bad(c, "attributes is not an array");
     for (const sdb_jnode *kv = arr->first; kv != NULL; kv = kv->next) {
-        const sdb_jnode *kn = sdb_jobj_get(kv, "key");
+        const sdb_jnode *kn = NULL, *vn = NULL;
         av a;
+        /* the first "key" and the first "value" member, in one pass */
+        for (const sdb_jnode *m = kv->type == SDB_J_OBJ ? kv->first : NULL; m != NULL;
+             m = m->next) {
+            if (kn == NULL && KEQ(m->key, m->keylen, "key"))
+                kn = m;
+            else if (vn == NULL && KEQ(m->key, m->keylen, "value"))
+                vn = m;
+        }
         if (kn == NULL || kn->type != SDB_J_STR)
             return span_bad(c, "an attribute has no string key");
-        if (!decode(c, kn->s, sdb_jobj_get(kv, "value"), &a))
+        if (!decode(c, kn->s, vn, &a))
             return false;
-        if (keep || key_find(kn->s) >= 0)
+        if (keep || key_find(kn->s, kn->len) >= 0)
             put_attr(c, kn->s, kn->len, &a);
     }
     return true;
@@ -255,6 +298,10 @@ static bool annotation_attr(span_ctx *c, const char *key, size_t keylen, const a
             return true;
         field = key + i + ml;
         an = &c->ann[n];
+        if (!(c->ann_used >> n & 1u)) {
+            memset(an, 0, sizeof *an);
+            c->ann_used |= 1u << n;
+        }
         if (strcmp(field, "name") == 0)
             an->name = *a;
         else if (strcmp(field, "score") == 0)
@@ -273,7 +320,7 @@ static bool annotation_attr(span_ctx *c, const char *key, size_t keylen, const a
 /* One attribute (key, value) into c: a known key, or an extra when scalar. */
 static void put_attr(span_ctx *c, const char *key, size_t keylen, const av *a)
 {
-    int id = key_find(key);
+    int id = key_find(key, keylen);
     static const sdb_ival_kind kinds[] = {
         [AV_STR] = SDB_IV_STR, [AV_INT] = SDB_IV_INT, [AV_F64] = SDB_IV_F64,
         [AV_BOOL] = SDB_IV_BOOL};
@@ -487,16 +534,49 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
     sdb_irec rec;
     span_ctx c;
     sdb_irec *r = &rec;
-    sdb_jnode *tid = sdb_jobj_get(sp, "traceId");
-    sdb_jnode *sid = sdb_jobj_get(sp, "spanId");
-    sdb_jnode *pid = sdb_jobj_get(sp, "parentSpanId");
-    const sdb_jnode *n, *status, *events;
+    sdb_jnode *tid = NULL, *sid = NULL, *pid = NULL, *name = NULL, *t0 = NULL, *t1 = NULL;
+    sdb_jnode *kn = NULL, *attrs = NULL, *status = NULL, *events = NULL;
+    const sdb_jnode *n;
     int64_t start = 0, end = 0, kind = 0;
     bool has_ttft;
     sdb_irec_reset(r, sp->line);
-    memset(&c, 0, sizeof c);
+    memset(c.k, 0, sizeof c.k);
+    c.ann_used = 0;
+    c.bad = false;
     c.im = im;
     c.r = r;
+    /* the members the mapping reads, the first of each name, in one pass */
+    for (sdb_jnode *m = sp->type == SDB_J_OBJ ? sp->first : NULL; m != NULL; m = m->next) {
+        sdb_jnode **slot = NULL;
+        switch (m->keylen) {
+        case 4:
+            slot = KEQ(m->key, 4, "name") ? &name : KEQ(m->key, 4, "kind") ? &kn : NULL;
+            break;
+        case 6:
+            slot = KEQ(m->key, 6, "spanId") ? &sid : KEQ(m->key, 6, "status") ? &status
+                   : KEQ(m->key, 6, "events") ? &events : NULL;
+            break;
+        case 7:
+            slot = KEQ(m->key, 7, "traceId") ? &tid : NULL;
+            break;
+        case 10:
+            slot = KEQ(m->key, 10, "attributes") ? &attrs : NULL;
+            break;
+        case 12:
+            slot = KEQ(m->key, 12, "parentSpanId") ? &pid : NULL;
+            break;
+        case 15:
+            slot = KEQ(m->key, 15, "endTimeUnixNano") ? &t1 : NULL;
+            break;
+        case 17:
+            slot = KEQ(m->key, 17, "startTimeUnixNano") ? &t0 : NULL;
+            break;
+        default:
+            break;
+        }
+        if (slot != NULL && *slot == NULL)
+            *slot = m;
+    }
     if (sp->type != SDB_J_OBJ) {
         sdb_import_reject(im, sp->line, "a span is not a JSON object");
         return SDB_OK;
@@ -522,15 +602,15 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
         sdb_import_reject(im, sp->line, "span %.64s: parentSpanId is not a string", sid->s);
         return SDB_OK;
     }
-    if ((n = sdb_jobj_get(sp, "name")) != NULL && n->type == SDB_J_STR)
+    if ((n = name) != NULL && n->type == SDB_J_STR)
         sdb_irec_str(r, SDB_SPANS_NAME, n->s, n->len);
-    if (!ns_of(sdb_jobj_get(sp, "startTimeUnixNano"), &start)) {
+    if (!ns_of(t0, &start)) {
         sdb_import_reject(im, sp->line, "span %.64s: startTimeUnixNano missing or not an integer",
                           sid->s);
         return SDB_OK;
     }
     sdb_irec_i64(r, SDB_SPANS_TIME, start);
-    if ((n = sdb_jobj_get(sp, "endTimeUnixNano")) != NULL) {
+    if ((n = t1) != NULL) {
         if (!ns_of(n, &end)) {
             sdb_import_reject(im, sp->line, "span %.64s: endTimeUnixNano is not an integer",
                               sid->s);
@@ -539,7 +619,7 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
         if (end != 0)
             sdb_irec_f64(r, SDB_SPANS_DURATION_MS, sdb_import_ms(end, start));
     }
-    if ((n = sdb_jobj_get(sp, "kind")) != NULL && !sdb_jint(n, &kind)) {
+    if ((n = kn) != NULL && !sdb_jint(n, &kind)) {
         static const char *const names[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
                                             "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT",
                                             "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"};
@@ -562,11 +642,10 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
         if (proj != NULL)
             sdb_irec_str(r, SDB_SPANS_PROJECT, proj, strlen(proj));
     }
-    if (!attributes(&c, sdb_jobj_get(sp, "attributes"), true))
+    if (!attributes(&c, attrs, true))
         return SDB_OK;
     apply_known(&c, kind);
     /* status */
-    status = sdb_jobj_get(sp, "status");
     {
         int64_t code = 0;
         const sdb_jnode *cn = status ? sdb_jobj_get(status, "code") : NULL;
@@ -588,7 +667,6 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
     }
     /* events: TTFT, exception type, evaluations */
     has_ttft = sdb_irec_has(r, SDB_SPANS_TTFT_MS);
-    events = sdb_jobj_get(sp, "events");
     for (const sdb_jnode *ev = events && events->type == SDB_J_ARR ? events->first : NULL;
          ev != NULL; ev = ev->next) {
         const char *en = sdb_jstr(sdb_jobj_get(ev, "name"), NULL);
@@ -610,12 +688,13 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
     }
     if (c.bad)
         return SDB_OK;
-    for (int i = 0; i < MAX_ANNOTATIONS; i++) {
+    for (int i = 0; i < MAX_ANNOTATIONS && c.ann_used != 0; i++) {
         const annotation *an = &c.ann[i];
         double score = 0;
-        bool has = av_f64(&an->score, &score);
-        if (an->name.kind != AV_STR)
+        bool has;
+        if (!(c.ann_used >> i & 1u) || an->name.kind != AV_STR)
             continue;
+        has = av_f64(&an->score, &score);
         SDB_TRY(apply_eval(&c, an->name.s, an->label.kind == AV_STR ? an->label.s : NULL, has,
                            score, an->explanation.kind == AV_STR ? an->explanation.s : NULL,
                            an->kind.kind == AV_STR ? an->kind.s : NULL,
