@@ -222,16 +222,16 @@ static int cb_string(void *ctx, const unsigned char *s, size_t len)
 
 static int open_container(sdb_jtree *t, sdb_jtype type)
 {
-    frame fr;
+    frame *fr = &t->frames[t->depth]; /* filled in place: no copy of a just-written frame */
     sdb_jnode *n;
     if ((uint32_t)t->depth >= t->o.max_depth) {
         snprintf(t->why, sizeof t->why, "nesting deeper than %u levels", t->o.max_depth);
         return 0;
     }
-    if ((n = add(t, type, &fr, 0)) == NULL)
+    if ((n = add(t, type, fr, 0)) == NULL)
         return 0;
-    fr.node = n;
-    t->frames[t->depth++] = fr;
+    fr->node = n;
+    t->depth++;
     return 1;
 }
 
@@ -257,12 +257,12 @@ static int cb_key(void *ctx, const unsigned char *s, size_t len)
 static int close_container(void *ctx)
 {
     sdb_jtree *t = ctx;
-    frame fr = t->frames[--t->depth];
+    const frame *fr = &t->frames[--t->depth];
     bool drop = false;
     if (t->depth == 0)
-        return value_done(t, fr.node);
+        return value_done(t, fr->node);
     if (t->o.on_close != NULL) {
-        sdb_rc rc = t->o.on_close(t->o.ctx, t, fr.node, t->depth, &drop, t->err);
+        sdb_rc rc = t->o.on_close(t->o.ctx, t, fr->node, t->depth, &drop, t->err);
         if (rc != SDB_OK) {
             t->rc = rc;
             return 0;
@@ -270,13 +270,13 @@ static int close_container(void *ctx)
     }
     if (drop) {
         sdb_jnode *p = t->frames[t->depth - 1].node;
-        p->last = fr.pred;
-        if (fr.pred != NULL)
-            fr.pred->next = NULL;
+        p->last = fr->pred;
+        if (fr->pred != NULL)
+            fr->pred->next = NULL;
         else
             p->first = NULL;
         p->n--;
-        rewind_to(t, fr.m);
+        rewind_to(t, fr->m);
     }
     return 1;
 }
