@@ -278,11 +278,18 @@ void sdb_import_reject(sdb_import *im, uint64_t line, const char *fmt, ...)
 
 bool sdb_import_hexid(char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        if (!isxdigit((unsigned char)s[i]))
+    bool upper = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = (unsigned char)s[i];
+        if (c - '0' < 10u || c - 'a' < 6u)
+            continue;
+        if (c - 'A' >= 6u)
             return false;
-    for (size_t i = 0; i < len; i++)
-        s[i] = (char)tolower((unsigned char)s[i]);
+        upper = true;
+    }
+    for (size_t i = 0; upper && i < len; i++)
+        if ((unsigned)(unsigned char)s[i] - 'A' < 6u)
+            s[i] = (char)(s[i] - 'A' + 'a');
     return len > 0;
 }
 

@@ -66,12 +66,9 @@ typedef struct span_ctx {
 /* Attribute keys are found by length, then first byte, then the bytes. */
 #define KEY_MAXLEN 40
 
-static bool keq(const char *k, size_t n, const char *lit, size_t litlen)
-{
-    return n == litlen && k[0] == lit[0] && memcmp(k, lit, n) == 0;
-}
-
-#define KEQ(k, n, lit) keq((k), (n), lit, sizeof lit - 1)
+/* Is (k, n) the string literal lit? (a constant length, so memcmp is inlined) */
+#define KEQ(k, n, lit) ((n) == sizeof lit - 1 && (k)[0] == (lit)[0] && \
+                        memcmp((k), (lit), sizeof lit - 1) == 0)
 
 static int key_find(const char *k, size_t n)
 {
