@@ -57,7 +57,8 @@ typedef struct annotation {
 typedef struct span_ctx {
     sdb_import *im;
     sdb_irec *r;
-    av k[K_COUNT];       /* known attributes of the span */
+    av k[K_COUNT];       /* known attributes of the span, k[i] valid when bit i of kset */
+    uint64_t kset;
     annotation ann[MAX_ANNOTATIONS]; /* span-scope annotations by index */
     uint32_t ann_used;   /* bit i: ann[i] is set (else its contents are garbage) */
     bool bad;            /* the record was rejected */
@@ -323,8 +324,10 @@ static void put_attr(span_ctx *c, const char *key, size_t keylen, const av *a)
         [AV_BOOL] = SDB_IV_BOOL};
     sdb_iextra *e;
     if (id >= 0) {
-        if (c->k[id].kind == AV_NONE)
+        if (!(c->kset >> id & 1u) || c->k[id].kind == AV_NONE) {
             c->k[id] = *a;
+            c->kset |= (uint64_t)1 << id;
+        }
         return;
     }
     if (annotation_attr(c, key, keylen, a))
@@ -346,12 +349,17 @@ static bool ns_of(const sdb_jnode *n, int64_t *v)
     return n != NULL && (n->type == SDB_J_STR || n->type == SDB_J_NUM) && sdb_jint(n, v);
 }
 
+static const av av_none; /* kind AV_NONE */
+
+/* Known attribute id of c (AV_NONE when the span does not have it). */
+#define KV(c, id) (((c)->kset >> (id) & 1u) ? &(c)->k[id] : &av_none)
+
 /* The first present string among ids, into canonical column col. */
 static void pick_str(span_ctx *c, int col, const key_id *ids, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (c->k[ids[i]].kind == AV_STR && c->k[ids[i]].len > 0) {
-            sdb_irec_str(c->r, col, c->k[ids[i]].s, c->k[ids[i]].len);
+        if (KV(c, ids[i])->kind == AV_STR && KV(c, ids[i])->len > 0) {
+            sdb_irec_str(c->r, col, KV(c, ids[i])->s, KV(c, ids[i])->len);
             return;
         }
 }
@@ -360,7 +368,7 @@ static bool pick_int(span_ctx *c, int col, const key_id *ids, size_t n)
 {
     int64_t v;
     for (size_t i = 0; i < n; i++)
-        if (av_int(&c->k[ids[i]], &v)) {
+        if (av_int(KV(c, ids[i]), &v)) {
             sdb_irec_i64(c->r, col, v);
             return true;
         }
@@ -484,38 +492,38 @@ static void apply_known(span_ctx *c, int64_t kind)
         pick_str(c, SDB_SPANS_PROMPT_NAME, prompt, sizeof prompt / sizeof prompt[0]);
         pick_str(c, SDB_SPANS_ERROR_TYPE, etype, 1);
         pick_int(c, SDB_SPANS_RETRIES, retries, 1);
-        if (c->k[K_PROMPT_VER].kind == AV_INT) {
-            int m = snprintf(r->scratch, sizeof r->scratch, "%lld", (long long)c->k[K_PROMPT_VER].i);
+        if (KV(c, K_PROMPT_VER)->kind == AV_INT) {
+            int m = snprintf(r->scratch, sizeof r->scratch, "%lld", (long long)KV(c, K_PROMPT_VER)->i);
             sdb_irec_str(r, SDB_SPANS_PROMPT_VERSION, r->scratch, (size_t)m);
             r->scratch_used = (size_t)m + 1;
         } else {
             pick_str(c, SDB_SPANS_PROMPT_VERSION, pver, 1);
         }
-        if (av_f64(&c->k[K_COST], &cost) || av_f64(&c->k[K_LLM_COST], &cost))
+        if (av_f64(KV(c, K_COST), &cost) || av_f64(KV(c, K_LLM_COST), &cost))
             sdb_irec_f64(r, SDB_SPANS_COST_USD, cost);
-        if (c->k[K_ADDR].kind == AV_STR) {
+        if (KV(c, K_ADDR)->kind == AV_STR) {
             int64_t port;
             size_t room = sizeof r->scratch - r->scratch_used;
-            if (av_int(&c->k[K_PORT], &port) && c->k[K_ADDR].len + 24 < room) {
+            if (av_int(KV(c, K_PORT), &port) && KV(c, K_ADDR)->len + 24 < room) {
                 char *p = r->scratch + r->scratch_used;
-                int m = snprintf(p, room, "%s:%lld", c->k[K_ADDR].s, (long long)port);
+                int m = snprintf(p, room, "%s:%lld", KV(c, K_ADDR)->s, (long long)port);
                 sdb_irec_str(r, SDB_SPANS_ENDPOINT, p, (size_t)m);
             } else {
-                sdb_irec_str(r, SDB_SPANS_ENDPOINT, c->k[K_ADDR].s, c->k[K_ADDR].len);
+                sdb_irec_str(r, SDB_SPANS_ENDPOINT, KV(c, K_ADDR)->s, KV(c, K_ADDR)->len);
             }
         }
-        if (c->k[K_TTFC].kind != AV_NONE && av_f64(&c->k[K_TTFC], &cost))
+        if (KV(c, K_TTFC)->kind != AV_NONE && av_f64(KV(c, K_TTFC), &cost))
             sdb_irec_f64(r, SDB_SPANS_TTFT_MS, cost * 1000.0);
-        else if (c->k[K_AI_TTFT].kind != AV_NONE && av_f64(&c->k[K_AI_TTFT], &cost))
+        else if (KV(c, K_AI_TTFT)->kind != AV_NONE && av_f64(KV(c, K_AI_TTFT), &cost))
             sdb_irec_f64(r, SDB_SPANS_TTFT_MS, cost);
     }
     /* span kind: OpenInference, else the GenAI operation, else an LLM call by its tokens,
      * else the OTel kind */
-    if (c->k[K_OI_KIND].kind == AV_STR) {
-        lower(c->k[K_OI_KIND].s, c->k[K_OI_KIND].len);
-        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, c->k[K_OI_KIND].s, c->k[K_OI_KIND].len);
-    } else if (c->k[K_OP].kind == AV_STR) {
-        const char *k = op_kind(c->k[K_OP].s);
+    if (KV(c, K_OI_KIND)->kind == AV_STR) {
+        lower(KV(c, K_OI_KIND)->s, KV(c, K_OI_KIND)->len);
+        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, KV(c, K_OI_KIND)->s, KV(c, K_OI_KIND)->len);
+    } else if (KV(c, K_OP)->kind == AV_STR) {
+        const char *k = op_kind(KV(c, K_OP)->s);
         sdb_irec_str(r, SDB_SPANS_SPAN_KIND, k, strlen(k));
     } else if (sdb_irec_has(r, SDB_SPANS_INPUT_TOKENS) || sdb_irec_has(r, SDB_SPANS_OUTPUT_TOKENS)) {
         sdb_irec_str(r, SDB_SPANS_SPAN_KIND, "llm", 3);
@@ -537,7 +545,7 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
     int64_t start = 0, end = 0, kind = 0;
     bool has_ttft;
     sdb_irec_reset(r, sp->line);
-    memset(c.k, 0, sizeof c.k);
+    c.kset = 0;
     c.ann_used = 0;
     c.bad = false;
     c.im = im;
