@@ -217,6 +217,17 @@ static bool indexed_key(const char *k, size_t n)
 
 static void put_attr(span_ctx *c, const char *key, size_t keylen, const av *a);
 
+/* The first "key" and the first "value" member of an attribute object kv, in one pass. */
+static void kv_members(const sdb_jnode *kv, const sdb_jnode **kn, const sdb_jnode **vn)
+{
+    for (const sdb_jnode *m = kv->type == SDB_J_OBJ ? kv->first : NULL; m != NULL; m = m->next) {
+        if (*kn == NULL && KEQ(m->key, m->keylen, "key"))
+            *kn = m;
+        else if (*vn == NULL && KEQ(m->key, m->keylen, "value"))
+            *vn = m;
+    }
+}
+
 /* Walk an attributes array: known keys into c->k, other scalars into extras when keep. */
 static bool attributes(span_ctx *c, const sdb_jnode *arr, bool keep)
 {
@@ -227,14 +238,7 @@ static bool attributes(span_ctx *c, const sdb_jnode *arr, bool keep)
     for (const sdb_jnode *kv = arr->first; kv != NULL; kv = kv->next) {
         const sdb_jnode *kn = NULL, *vn = NULL;
         av a;
-        /* the first "key" and the first "value" member, in one pass */
-        for (const sdb_jnode *m = kv->type == SDB_J_OBJ ? kv->first : NULL; m != NULL;
-             m = m->next) {
-            if (kn == NULL && KEQ(m->key, m->keylen, "key"))
-                kn = m;
-            else if (vn == NULL && KEQ(m->key, m->keylen, "value"))
-                vn = m;
-        }
+        kv_members(kv, &kn, &vn);
         if (kn == NULL || kn->type != SDB_J_STR)
             return span_bad(c, "an attribute has no string key");
         if (!decode(c, kn->s, vn, &a))
@@ -637,15 +641,28 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
             return SDB_OK;
         }
     }
-    /* resource: service and project */
+    /* resource: service and project (the first attribute of each name, in one pass) */
     if (res != NULL) {
         const sdb_jnode *ra = sdb_jobj_get(res, "attributes");
-        const char *svc = str_attr(ra, "service.name");
-        const char *proj = str_attr(ra, "openinference.project.name");
-        if (svc != NULL)
-            sdb_irec_str(r, SDB_SPANS_SERVICE, svc, strlen(svc));
-        if (proj != NULL)
-            sdb_irec_str(r, SDB_SPANS_PROJECT, proj, strlen(proj));
+        const sdb_jnode *svc = NULL, *proj = NULL;
+        bool have_svc = false, have_proj = false;
+        for (const sdb_jnode *kv = ra ? ra->first : NULL; kv != NULL; kv = kv->next) {
+            const sdb_jnode *akn = NULL, *avn = NULL;
+            kv_members(kv, &akn, &avn);
+            if (akn == NULL || akn->type != SDB_J_STR)
+                continue;
+            if (!have_svc && KEQ(akn->s, akn->len, "service.name")) {
+                have_svc = true;
+                svc = sdb_jobj_get(avn, "stringValue");
+            } else if (!have_proj && KEQ(akn->s, akn->len, "openinference.project.name")) {
+                have_proj = true;
+                proj = sdb_jobj_get(avn, "stringValue");
+            }
+        }
+        if (svc != NULL && svc->type == SDB_J_STR)
+            sdb_irec_str(r, SDB_SPANS_SERVICE, svc->s, svc->len);
+        if (proj != NULL && proj->type == SDB_J_STR)
+            sdb_irec_str(r, SDB_SPANS_PROJECT, proj->s, proj->len);
     }
     if (!attributes(&c, attrs, true))
         return SDB_OK;
