@@ -481,6 +481,7 @@ static sdb_rc write_batch(sdb_import *im, const char *table, sdb_batch *b, uint6
     sdb_rc rc;
     if (b->nrows == 0)
         return SDB_OK;
+    SDB_TRY(sdb_batch_pad(b, err)); /* the span batch's columns lag behind (push_span) */
     if (im->db == NULL) {
         /* no database: rows are counted and dropped (fuzzing, parse benchmarks) */
         *count += b->nrows;
@@ -594,15 +595,22 @@ static sdb_rc push_extra(sdb_column *c, const sdb_iextra *e, sdb_err *err)
     return SDB_OK;
 }
 
+/* NULLs up to the batch's current row (columns lag behind while a batch fills: a row's
+ * absent values are not pushed one by one, the gap is filled at the next value or before the
+ * batch is written). */
+static inline sdb_rc catch_up(sdb_column *col, uint64_t nrows, sdb_err *err)
+{
+    return col->n < nrows ? sdb_column_push_nulls(col, nrows - col->n, err) : SDB_OK;
+}
+
 static sdb_rc push_span(sdb_import *im, const sdb_irec *r, sdb_err *err)
 {
     sdb_batch *b = &im->spans;
     for (int c = 0; c < SDB_SPANS_NCOLS; c++) {
         sdb_column *col = &b->cols[im->idx[c]];
-        if (!sdb_irec_has(r, c)) {
-            SDB_TRY(sdb_column_push_null(col, err));
+        if (!sdb_irec_has(r, c))
             continue;
-        }
+        SDB_TRY(catch_up(col, b->nrows, err));
         switch (sdb_spans_cols[c].type) {
         case SDB_TYPE_TIMESTAMP:
         case SDB_TYPE_INT64:
@@ -622,12 +630,15 @@ static sdb_rc push_span(sdb_import *im, const sdb_irec *r, sdb_err *err)
     for (uint32_t k = 0; k < r->nextra; k++) {
         int c;
         SDB_TRY(extra_col(im, &r->extra[k], &c, err));
+        if (c < 0)
+            continue;
+        SDB_TRY(catch_up(&b->cols[c], b->nrows, err));
         /* a key seen twice in one record keeps its first value */
-        if (c >= 0 && b->cols[c].n == b->nrows)
+        if (b->cols[c].n == b->nrows)
             SDB_TRY(push_extra(&b->cols[c], &r->extra[k], err));
     }
     b->nrows++;
-    return sdb_batch_pad(b, err);
+    return SDB_OK;
 }
 
 static uint64_t span_id_hash(const sdb_irec *r)
