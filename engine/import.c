@@ -21,11 +21,23 @@
 #define TIME_MIN_NS 0
 #define TIME_MAX_NS 7258118400000000000LL
 
-/* Open-addressing set of 64-bit span_id hashes (0 is the empty slot). */
-typedef struct idset {
+/* The span_id dedup set: 64-bit hashes of the ids in IDSET_SHARDS open-addressing tables
+ * (linear probing, 0 is the empty slot), the shard chosen by the hash's top bits and the slot
+ * by its low 32 bits scaled to the shard's capacity. A shard grows by a quarter when it would
+ * pass 80 % full, so the set takes 10 to 12.5 bytes per id, and a growth holds one shard
+ * twice (1/64 of the set), not the whole set. */
+#define IDSET_SHARDS 64u
+#define IDSET_MIN_CAP 1024u
+
+typedef struct idshard {
     uint64_t *slots;
-    size_t cap;    /* power of two */
-    size_t n;
+    uint32_t cap;  /* slots (0 until the first id) */
+    uint32_t n;    /* ids held */
+} idshard;
+
+typedef struct idset {
+    idshard sh[IDSET_SHARDS];
+    size_t n;      /* ids over all shards */
 } idset;
 
 /* span_id hash -> hallucination verdict, from evaluations read before their spans. */
@@ -148,6 +160,59 @@ sdb_import_format sdb_import_detect(const char *name, const void *head, size_t l
     return SDB_IMPORT_ILP;
 }
 
+/* Does the CSV header line h[0..n) name column col? */
+static bool csv_names(const char *h, size_t n, const char *col)
+{
+    size_t k = strlen(col), i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && h[j] != ',' && h[j] != '\t')
+            j++;
+        {
+            size_t a = i, b = j;
+            while (a < b && (h[a] == '"' || h[a] == ' ' || h[a] == '\xef' || h[a] == '\xbb' ||
+                             h[a] == '\xbf'))
+                a++;
+            while (b > a && (h[b - 1] == '"' || h[b - 1] == ' ' || h[b - 1] == '\r'))
+                b--;
+            if (b - a == k && memcmp(h + a, col, k) == 0)
+                return true;
+        }
+        i = j + 1;
+    }
+    return false;
+}
+
+bool sdb_import_holds_evaluations(sdb_import_format f, const void *head, size_t len)
+{
+    static const char *const keys[] = {"annotation_name", "label", "score", "result.label",
+                                       "result.score"};
+    const char *h = head;
+    size_t n = 0;
+    char quoted[32];
+    if (f != SDB_IMPORT_PHOENIX && f != SDB_IMPORT_CSV)
+        return false;
+    /* the first record: up to the first line end (JSON Lines, the CSV header) */
+    while (n < len && h[n] != '\n')
+        n++;
+    if (f == SDB_IMPORT_CSV) {
+        if (csv_names(h, n, "start_time") || csv_names(h, n, "startTime"))
+            return false;
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+            if (csv_names(h, n, keys[i]))
+                return true;
+        return false;
+    }
+    if (has_text(h, n, "\"start_time\""))
+        return false;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        snprintf(quoted, sizeof quoted, "\"%s\"", keys[i]);
+        if (has_text(h, n, quoted))
+            return true;
+    }
+    return false;
+}
+
 /* ---- records ---- */
 
 void sdb_irec_reset(sdb_irec *r, uint64_t line)
@@ -156,6 +221,7 @@ void sdb_irec_reset(sdb_irec *r, uint64_t line)
     r->has = 0;
     r->nextra = 0;
     r->scratch_used = 0;
+    r->id_hashed = false;
 }
 
 void sdb_irec_str(sdb_irec *r, int c, const char *s, size_t len)
@@ -212,11 +278,18 @@ void sdb_import_reject(sdb_import *im, uint64_t line, const char *fmt, ...)
 
 bool sdb_import_hexid(char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        if (!isxdigit((unsigned char)s[i]))
+    bool upper = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = (unsigned char)s[i];
+        if (c - '0' < 10u || c - 'a' < 6u)
+            continue;
+        if (c - 'A' >= 6u)
             return false;
-    for (size_t i = 0; i < len; i++)
-        s[i] = (char)tolower((unsigned char)s[i]);
+        upper = true;
+    }
+    for (size_t i = 0; upper && i < len; i++)
+        if ((unsigned)(unsigned char)s[i] - 'A' < 6u)
+            s[i] = (char)(s[i] - 'A' + 'a');
     return len > 0;
 }
 
@@ -251,37 +324,67 @@ bool sdb_import_time(const sdb_jnode *n, int64_t *ns)
 
 /* ---- dedup set ---- */
 
+static inline idshard *idset_shard(idset *s, uint64_t h)
+{
+    return &s->sh[h >> 58];
+}
+
+static inline uint32_t idset_home(const idshard *sh, uint64_t h)
+{
+    return (uint32_t)(((h & 0xffffffffu) * (uint64_t)sh->cap) >> 32);
+}
+
+/* Grow sh to cap slots. */
+static sdb_rc idshard_grow(idshard *sh, uint32_t cap, sdb_err *err)
+{
+    idshard g = {calloc(cap, sizeof(uint64_t)), cap, sh->n};
+    if (g.slots == NULL)
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for the span_id dedup set (%u slots)",
+                        cap);
+    for (uint32_t k = 0; k < sh->cap; k++) {
+        uint64_t x = sh->slots[k];
+        uint32_t i;
+        if (x == 0)
+            continue;
+        for (i = idset_home(&g, x); g.slots[i] != 0; i = i + 1 == cap ? 0 : i + 1)
+            ;
+        g.slots[i] = x;
+    }
+    free(sh->slots);
+    *sh = g;
+    return SDB_OK;
+}
+
 static sdb_rc idset_add(idset *s, uint64_t h, bool *added, sdb_err *err)
 {
-    size_t i;
+    idshard *sh;
+    uint32_t i;
     if (h == 0)
         h = 1;
-    if ((s->n + 1) * 2 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1u << 16;
-        uint64_t *v = calloc(cap, sizeof *v);
-        if (v == NULL)
-            return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for the span_id dedup set");
-        for (size_t k = 0; k < s->cap; k++) {
-            uint64_t x = s->slots[k];
-            if (x == 0)
-                continue;
-            for (i = x & (cap - 1); v[i] != 0; i = (i + 1) & (cap - 1))
-                ;
-            v[i] = x;
-        }
-        free(s->slots);
-        s->slots = v;
-        s->cap = cap;
+    sh = idset_shard(s, h);
+    if ((uint64_t)(sh->n + 1) * 5 > (uint64_t)sh->cap * 4) {
+        uint64_t cap = sh->cap ? (uint64_t)sh->cap + sh->cap / 4 : IDSET_MIN_CAP;
+        if (cap > UINT32_MAX / 2)
+            return SDB_FAIL(err, SDB_ERR_LIMIT, "span_id dedup set is full (%zu ids); "
+                            "import with --dedup none", s->n);
+        SDB_TRY(idshard_grow(sh, (uint32_t)cap, err));
     }
-    for (i = h & (s->cap - 1); s->slots[i] != 0; i = (i + 1) & (s->cap - 1))
-        if (s->slots[i] == h) {
+    for (i = idset_home(sh, h); sh->slots[i] != 0; i = i + 1 == sh->cap ? 0 : i + 1)
+        if (sh->slots[i] == h) {
             *added = false;
             return SDB_OK;
         }
-    s->slots[i] = h;
+    sh->slots[i] = h;
+    sh->n++;
     s->n++;
     *added = true;
     return SDB_OK;
+}
+
+static void idset_free(idset *s)
+{
+    for (uint32_t k = 0; k < IDSET_SHARDS; k++)
+        free(s->sh[k].slots);
 }
 
 static sdb_rc evalmap_put(evalmap *m, uint64_t h, bool v, sdb_err *err)
@@ -378,6 +481,7 @@ static sdb_rc write_batch(sdb_import *im, const char *table, sdb_batch *b, uint6
     sdb_rc rc;
     if (b->nrows == 0)
         return SDB_OK;
+    SDB_TRY(sdb_batch_pad(b, err)); /* the span batch's columns lag behind (push_span) */
     if (im->db == NULL) {
         /* no database: rows are counted and dropped (fuzzing, parse benchmarks) */
         *count += b->nrows;
@@ -491,15 +595,22 @@ static sdb_rc push_extra(sdb_column *c, const sdb_iextra *e, sdb_err *err)
     return SDB_OK;
 }
 
+/* NULLs up to the batch's current row (columns lag behind while a batch fills: a row's
+ * absent values are not pushed one by one, the gap is filled at the next value or before the
+ * batch is written). */
+static inline sdb_rc catch_up(sdb_column *col, uint64_t nrows, sdb_err *err)
+{
+    return col->n < nrows ? sdb_column_push_nulls(col, nrows - col->n, err) : SDB_OK;
+}
+
 static sdb_rc push_span(sdb_import *im, const sdb_irec *r, sdb_err *err)
 {
     sdb_batch *b = &im->spans;
     for (int c = 0; c < SDB_SPANS_NCOLS; c++) {
         sdb_column *col = &b->cols[im->idx[c]];
-        if (!sdb_irec_has(r, c)) {
-            SDB_TRY(sdb_column_push_null(col, err));
+        if (!sdb_irec_has(r, c))
             continue;
-        }
+        SDB_TRY(catch_up(col, b->nrows, err));
         switch (sdb_spans_cols[c].type) {
         case SDB_TYPE_TIMESTAMP:
         case SDB_TYPE_INT64:
@@ -519,12 +630,37 @@ static sdb_rc push_span(sdb_import *im, const sdb_irec *r, sdb_err *err)
     for (uint32_t k = 0; k < r->nextra; k++) {
         int c;
         SDB_TRY(extra_col(im, &r->extra[k], &c, err));
+        if (c < 0)
+            continue;
+        SDB_TRY(catch_up(&b->cols[c], b->nrows, err));
         /* a key seen twice in one record keeps its first value */
-        if (c >= 0 && b->cols[c].n == b->nrows)
+        if (b->cols[c].n == b->nrows)
             SDB_TRY(push_extra(&b->cols[c], &r->extra[k], err));
     }
     b->nrows++;
-    return sdb_batch_pad(b, err);
+    return SDB_OK;
+}
+
+static uint64_t span_id_hash(const sdb_irec *r)
+{
+    return r->id_hashed ? r->id_hash
+                        : sdb_hash64(r->s[SDB_SPANS_SPAN_ID], r->len[SDB_SPANS_SPAN_ID]);
+}
+
+void sdb_import_span_id_hint(sdb_import *im, sdb_irec *r)
+{
+    if (!sdb_irec_has(r, SDB_SPANS_SPAN_ID))
+        return;
+    r->id_hash = sdb_hash64(r->s[SDB_SPANS_SPAN_ID], r->len[SDB_SPANS_SPAN_ID]);
+    r->id_hashed = true;
+    if (im->o.dedup) {
+        /* warm the cache line where the id goes (written out here: gcc 12 drops a prefetch
+         * inlined from a helper) */
+        uint64_t h = r->id_hash ? r->id_hash : 1;
+        const idshard *sh = idset_shard(&im->seen, h);
+        if (sh->cap > 0)
+            __builtin_prefetch(&sh->slots[idset_home(sh, h)]);
+    }
 }
 
 sdb_rc sdb_import_span(sdb_import *im, sdb_irec *r, sdb_err *err)
@@ -555,15 +691,14 @@ sdb_rc sdb_import_span(sdb_import *im, sdb_irec *r, sdb_err *err)
     }
     if (im->o.dedup) {
         bool added;
-        SDB_TRY(idset_add(&im->seen, sdb_hash64(r->s[SDB_SPANS_SPAN_ID], r->len[SDB_SPANS_SPAN_ID]),
-                          &added, err));
+        SDB_TRY(idset_add(&im->seen, span_id_hash(r), &added, err));
         if (!added) {
             im->st.duplicates++;
             return SDB_OK;
         }
     }
     if (im->halluc.n > 0 && !sdb_irec_has(r, SDB_SPANS_HALLUCINATION)) {
-        int v = evalmap_get(&im->halluc, sdb_hash64(r->s[SDB_SPANS_SPAN_ID], r->len[SDB_SPANS_SPAN_ID]));
+        int v = evalmap_get(&im->halluc, span_id_hash(r));
         if (v >= 0)
             sdb_irec_bool(r, SDB_SPANS_HALLUCINATION, v != 0);
     }
@@ -659,7 +794,7 @@ void sdb_import_destroy(sdb_import *im)
     sdb_csv_destroy(im->csv);
     sdb_batch_free(&im->spans);
     sdb_batch_free(&im->scores);
-    free(im->seen.slots);
+    idset_free(&im->seen);
     free(im->halluc.keys);
     free(im->halluc.vals);
     free(im);

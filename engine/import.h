@@ -39,6 +39,13 @@ bool sdb_import_format_parse(const char *name, sdb_import_format *f);
  * run_type; context.span_id / span_kind), .csv / .tsv by its header, anything else is ILP. */
 sdb_import_format sdb_import_detect(const char *name, const void *head, size_t len);
 
+/* Whether a file of format f whose first decompressed bytes are head holds evaluation rows
+ * (Phoenix annotation / evaluation exports: the first record, or the CSV header, has no
+ * start_time but a label, score or annotation name). `spandb import` reads such files before
+ * the others, so a `hallucination` verdict reaches its span whatever the order of the files
+ * on the command line. */
+bool sdb_import_holds_evaluations(sdb_import_format f, const void *head, size_t len);
+
 /* A bad record: line (1-based) and why. */
 typedef void (*sdb_import_reject_fn)(void *ctx, uint64_t line, const char *reason);
 

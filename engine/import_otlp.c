@@ -13,7 +13,7 @@
 
 #include "engine/import_int.h"
 
-/* Attributes the mapping reads, sorted by name for bsearch. */
+/* Attributes the mapping reads (key_find below indexes key_names by length). */
 typedef enum key_id {
     K_AI_MODEL, K_AI_PROVIDER, K_AI_TTFT, K_EMB_MODEL, K_ENDUSER, K_ERROR_TYPE, K_CONV, K_OP,
     K_PROMPT, K_PROVIDER, K_REQ_MODEL, K_RESP_MODEL, K_TTFC, K_SYSTEM, K_COMPLETION, K_COST, K_IN,
@@ -57,20 +57,53 @@ typedef struct annotation {
 typedef struct span_ctx {
     sdb_import *im;
     sdb_irec *r;
-    av k[K_COUNT];       /* known attributes of the span */
+    av k[K_COUNT];       /* known attributes of the span, k[i] valid when bit i of kset */
+    uint64_t kset;
     annotation ann[MAX_ANNOTATIONS]; /* span-scope annotations by index */
+    uint32_t ann_used;   /* bit i: ann[i] is set (else its contents are garbage) */
     bool bad;            /* the record was rejected */
 } span_ctx;
 
-static int key_cmp(const void *a, const void *b)
-{
-    return strcmp(a, *(const char *const *)b);
-}
+/* Attribute keys are found by length, then first byte, then the bytes. */
+#define KEY_MAXLEN 40
 
-static int key_find(const char *k)
+/* Is (k, n) the string literal lit? (a constant length, so memcmp is inlined) */
+#define KEQ(k, n, lit) ((n) == sizeof lit - 1 && (k)[0] == (lit)[0] && \
+                        memcmp((k), (lit), sizeof lit - 1) == 0)
+
+static int key_find(const char *k, size_t n)
 {
-    const char *const *p = bsearch(k, key_names, K_COUNT, sizeof key_names[0], key_cmp);
-    return p ? (int)(p - key_names) : -1;
+    /* the names of each length, as 1 + index into key_names, 0 ended (generated from
+     * key_names; a length without names is all 0) */
+    static const unsigned char by_len[KEY_MAXLEN + 1][6] = {
+#define L(...) {__VA_ARGS__, 0}
+        [7] = L(K_USER + 1),
+        [9] = L(K_PROMPT_ID + 1),
+        [10] = L(K_ENDUSER + 1, K_ERROR_TYPE + 1, K_LLM_SYSTEM + 1, K_SESSION + 1),
+        [11] = L(K_AI_MODEL + 1, K_PORT + 1),
+        [12] = L(K_LLM_PROVIDER + 1),
+        [13] = L(K_SYSTEM + 1),
+        [14] = L(K_LLM_COST + 1, K_LLM_MODEL + 1, K_ADDR + 1, K_RETRIES + 1),
+        [17] = L(K_AI_PROVIDER + 1, K_COST + 1),
+        [18] = L(K_PROMPT + 1),
+        [19] = L(K_RERANK_MODEL + 1),
+        [20] = L(K_EMB_MODEL + 1, K_PROVIDER + 1, K_REQ_MODEL + 1),
+        [21] = L(K_OP + 1, K_RESP_MODEL + 1),
+        [22] = L(K_CONV + 1, K_LLM_REQ_MODEL + 1, K_LLM_IN + 1),
+        [23] = L(K_LLM_RESP_MODEL + 1, K_OI_KIND + 1),
+        [25] = L(K_IN + 1),
+        [26] = L(K_AI_TTFT + 1, K_OUT + 1, K_PROMPT_TOK + 1, K_LLM_OUT + 1),
+        [27] = L(K_PROMPT_VER + 1),
+        [30] = L(K_COMPLETION + 1),
+        [35] = L(K_TTFC + 1),
+#undef L
+    };
+    if (n == 0 || n > KEY_MAXLEN)
+        return -1;
+    for (const unsigned char *p = by_len[n]; *p != 0; p++)
+        if (key_names[*p - 1][0] == k[0] && memcmp(key_names[*p - 1], k, n) == 0)
+            return *p - 1;
+    return -1;
 }
 
 static bool span_bad(span_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -99,18 +132,18 @@ static bool decode(span_ctx *c, const char *key, const sdb_jnode *v, av *out)
         return span_bad(c, "attribute %s: value is not an AnyValue object", key);
     if ((x = v->first) == NULL)
         return true;
-    if (strcmp(x->key, "stringValue") == 0) {
+    if (KEQ(x->key, x->keylen, "stringValue")) {
         if (x->type != SDB_J_STR)
             return span_bad(c, "attribute %s: stringValue is not a string", key);
         out->kind = AV_STR;
         out->s = x->s;
         out->len = x->len;
-    } else if (strcmp(x->key, "intValue") == 0) {
+    } else if (KEQ(x->key, x->keylen, "intValue")) {
         if (!sdb_jint(x, &out->i))
             return span_bad(c, "attribute %s: intValue '%s' is not a 64-bit integer", key,
                             x->type == SDB_J_STR || x->type == SDB_J_NUM ? x->s : "?");
         out->kind = AV_INT;
-    } else if (strcmp(x->key, "doubleValue") == 0) {
+    } else if (KEQ(x->key, x->keylen, "doubleValue")) {
         if (x->type == SDB_J_STR && strcmp(x->s, "NaN") == 0)
             out->f = NAN;
         else if (x->type == SDB_J_STR && strcmp(x->s, "Infinity") == 0)
@@ -121,7 +154,7 @@ static bool decode(span_ctx *c, const char *key, const sdb_jnode *v, av *out)
             return span_bad(c, "attribute %s: doubleValue '%s' is not a number", key,
                             x->type == SDB_J_STR || x->type == SDB_J_NUM ? x->s : "?");
         out->kind = AV_F64;
-    } else if (strcmp(x->key, "boolValue") == 0) {
+    } else if (KEQ(x->key, x->keylen, "boolValue")) {
         if (x->type != SDB_J_BOOL)
             return span_bad(c, "attribute %s: boolValue is not true or false", key);
         out->kind = AV_BOOL;
@@ -184,6 +217,17 @@ static bool indexed_key(const char *k, size_t n)
 
 static void put_attr(span_ctx *c, const char *key, size_t keylen, const av *a);
 
+/* The first "key" and the first "value" member of an attribute object kv, in one pass. */
+static void kv_members(const sdb_jnode *kv, const sdb_jnode **kn, const sdb_jnode **vn)
+{
+    for (const sdb_jnode *m = kv->type == SDB_J_OBJ ? kv->first : NULL; m != NULL; m = m->next) {
+        if (*kn == NULL && KEQ(m->key, m->keylen, "key"))
+            *kn = m;
+        else if (*vn == NULL && KEQ(m->key, m->keylen, "value"))
+            *vn = m;
+    }
+}
+
 /* Walk an attributes array: known keys into c->k, other scalars into extras when keep. */
 static bool attributes(span_ctx *c, const sdb_jnode *arr, bool keep)
 {
@@ -192,13 +236,14 @@ static bool attributes(span_ctx *c, const sdb_jnode *arr, bool keep)
     if (arr->type != SDB_J_ARR)
         return span_bad(c, "attributes is not an array");
     for (const sdb_jnode *kv = arr->first; kv != NULL; kv = kv->next) {
-        const sdb_jnode *kn = sdb_jobj_get(kv, "key");
+        const sdb_jnode *kn = NULL, *vn = NULL;
         av a;
+        kv_members(kv, &kn, &vn);
         if (kn == NULL || kn->type != SDB_J_STR)
             return span_bad(c, "an attribute has no string key");
-        if (!decode(c, kn->s, sdb_jobj_get(kv, "value"), &a))
+        if (!decode(c, kn->s, vn, &a))
             return false;
-        if (keep || key_find(kn->s) >= 0)
+        if (keep || key_find(kn->s, kn->len) >= 0)
             put_attr(c, kn->s, kn->len, &a);
     }
     return true;
@@ -255,6 +300,10 @@ static bool annotation_attr(span_ctx *c, const char *key, size_t keylen, const a
             return true;
         field = key + i + ml;
         an = &c->ann[n];
+        if (!(c->ann_used >> n & 1u)) {
+            memset(an, 0, sizeof *an);
+            c->ann_used |= 1u << n;
+        }
         if (strcmp(field, "name") == 0)
             an->name = *a;
         else if (strcmp(field, "score") == 0)
@@ -273,14 +322,16 @@ static bool annotation_attr(span_ctx *c, const char *key, size_t keylen, const a
 /* One attribute (key, value) into c: a known key, or an extra when scalar. */
 static void put_attr(span_ctx *c, const char *key, size_t keylen, const av *a)
 {
-    int id = key_find(key);
+    int id = key_find(key, keylen);
     static const sdb_ival_kind kinds[] = {
         [AV_STR] = SDB_IV_STR, [AV_INT] = SDB_IV_INT, [AV_F64] = SDB_IV_F64,
         [AV_BOOL] = SDB_IV_BOOL};
     sdb_iextra *e;
     if (id >= 0) {
-        if (c->k[id].kind == AV_NONE)
+        if (!(c->kset >> id & 1u) || c->k[id].kind == AV_NONE) {
             c->k[id] = *a;
+            c->kset |= (uint64_t)1 << id;
+        }
         return;
     }
     if (annotation_attr(c, key, keylen, a))
@@ -302,12 +353,17 @@ static bool ns_of(const sdb_jnode *n, int64_t *v)
     return n != NULL && (n->type == SDB_J_STR || n->type == SDB_J_NUM) && sdb_jint(n, v);
 }
 
+static const av av_none; /* kind AV_NONE */
+
+/* Known attribute id of c (AV_NONE when the span does not have it). */
+#define KV(c, id) (((c)->kset >> (id) & 1u) ? &(c)->k[id] : &av_none)
+
 /* The first present string among ids, into canonical column col. */
 static void pick_str(span_ctx *c, int col, const key_id *ids, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (c->k[ids[i]].kind == AV_STR && c->k[ids[i]].len > 0) {
-            sdb_irec_str(c->r, col, c->k[ids[i]].s, c->k[ids[i]].len);
+        if (KV(c, ids[i])->kind == AV_STR && KV(c, ids[i])->len > 0) {
+            sdb_irec_str(c->r, col, KV(c, ids[i])->s, KV(c, ids[i])->len);
             return;
         }
 }
@@ -316,7 +372,7 @@ static bool pick_int(span_ctx *c, int col, const key_id *ids, size_t n)
 {
     int64_t v;
     for (size_t i = 0; i < n; i++)
-        if (av_int(&c->k[ids[i]], &v)) {
+        if (av_int(KV(c, ids[i]), &v)) {
             sdb_irec_i64(c->r, col, v);
             return true;
         }
@@ -440,38 +496,38 @@ static void apply_known(span_ctx *c, int64_t kind)
         pick_str(c, SDB_SPANS_PROMPT_NAME, prompt, sizeof prompt / sizeof prompt[0]);
         pick_str(c, SDB_SPANS_ERROR_TYPE, etype, 1);
         pick_int(c, SDB_SPANS_RETRIES, retries, 1);
-        if (c->k[K_PROMPT_VER].kind == AV_INT) {
-            int m = snprintf(r->scratch, sizeof r->scratch, "%lld", (long long)c->k[K_PROMPT_VER].i);
+        if (KV(c, K_PROMPT_VER)->kind == AV_INT) {
+            int m = snprintf(r->scratch, sizeof r->scratch, "%lld", (long long)KV(c, K_PROMPT_VER)->i);
             sdb_irec_str(r, SDB_SPANS_PROMPT_VERSION, r->scratch, (size_t)m);
             r->scratch_used = (size_t)m + 1;
         } else {
             pick_str(c, SDB_SPANS_PROMPT_VERSION, pver, 1);
         }
-        if (av_f64(&c->k[K_COST], &cost) || av_f64(&c->k[K_LLM_COST], &cost))
+        if (av_f64(KV(c, K_COST), &cost) || av_f64(KV(c, K_LLM_COST), &cost))
             sdb_irec_f64(r, SDB_SPANS_COST_USD, cost);
-        if (c->k[K_ADDR].kind == AV_STR) {
+        if (KV(c, K_ADDR)->kind == AV_STR) {
             int64_t port;
             size_t room = sizeof r->scratch - r->scratch_used;
-            if (av_int(&c->k[K_PORT], &port) && c->k[K_ADDR].len + 24 < room) {
+            if (av_int(KV(c, K_PORT), &port) && KV(c, K_ADDR)->len + 24 < room) {
                 char *p = r->scratch + r->scratch_used;
-                int m = snprintf(p, room, "%s:%lld", c->k[K_ADDR].s, (long long)port);
+                int m = snprintf(p, room, "%s:%lld", KV(c, K_ADDR)->s, (long long)port);
                 sdb_irec_str(r, SDB_SPANS_ENDPOINT, p, (size_t)m);
             } else {
-                sdb_irec_str(r, SDB_SPANS_ENDPOINT, c->k[K_ADDR].s, c->k[K_ADDR].len);
+                sdb_irec_str(r, SDB_SPANS_ENDPOINT, KV(c, K_ADDR)->s, KV(c, K_ADDR)->len);
             }
         }
-        if (c->k[K_TTFC].kind != AV_NONE && av_f64(&c->k[K_TTFC], &cost))
+        if (KV(c, K_TTFC)->kind != AV_NONE && av_f64(KV(c, K_TTFC), &cost))
             sdb_irec_f64(r, SDB_SPANS_TTFT_MS, cost * 1000.0);
-        else if (c->k[K_AI_TTFT].kind != AV_NONE && av_f64(&c->k[K_AI_TTFT], &cost))
+        else if (KV(c, K_AI_TTFT)->kind != AV_NONE && av_f64(KV(c, K_AI_TTFT), &cost))
             sdb_irec_f64(r, SDB_SPANS_TTFT_MS, cost);
     }
     /* span kind: OpenInference, else the GenAI operation, else an LLM call by its tokens,
      * else the OTel kind */
-    if (c->k[K_OI_KIND].kind == AV_STR) {
-        lower(c->k[K_OI_KIND].s, c->k[K_OI_KIND].len);
-        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, c->k[K_OI_KIND].s, c->k[K_OI_KIND].len);
-    } else if (c->k[K_OP].kind == AV_STR) {
-        const char *k = op_kind(c->k[K_OP].s);
+    if (KV(c, K_OI_KIND)->kind == AV_STR) {
+        lower(KV(c, K_OI_KIND)->s, KV(c, K_OI_KIND)->len);
+        sdb_irec_str(r, SDB_SPANS_SPAN_KIND, KV(c, K_OI_KIND)->s, KV(c, K_OI_KIND)->len);
+    } else if (KV(c, K_OP)->kind == AV_STR) {
+        const char *k = op_kind(KV(c, K_OP)->s);
         sdb_irec_str(r, SDB_SPANS_SPAN_KIND, k, strlen(k));
     } else if (sdb_irec_has(r, SDB_SPANS_INPUT_TOKENS) || sdb_irec_has(r, SDB_SPANS_OUTPUT_TOKENS)) {
         sdb_irec_str(r, SDB_SPANS_SPAN_KIND, "llm", 3);
@@ -487,16 +543,49 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
     sdb_irec rec;
     span_ctx c;
     sdb_irec *r = &rec;
-    sdb_jnode *tid = sdb_jobj_get(sp, "traceId");
-    sdb_jnode *sid = sdb_jobj_get(sp, "spanId");
-    sdb_jnode *pid = sdb_jobj_get(sp, "parentSpanId");
-    const sdb_jnode *n, *status, *events;
+    sdb_jnode *tid = NULL, *sid = NULL, *pid = NULL, *name = NULL, *t0 = NULL, *t1 = NULL;
+    sdb_jnode *kn = NULL, *attrs = NULL, *status = NULL, *events = NULL;
+    const sdb_jnode *n;
     int64_t start = 0, end = 0, kind = 0;
     bool has_ttft;
     sdb_irec_reset(r, sp->line);
-    memset(&c, 0, sizeof c);
+    c.kset = 0;
+    c.ann_used = 0;
+    c.bad = false;
     c.im = im;
     c.r = r;
+    /* the members the mapping reads, the first of each name, in one pass */
+    for (sdb_jnode *m = sp->type == SDB_J_OBJ ? sp->first : NULL; m != NULL; m = m->next) {
+        sdb_jnode **slot = NULL;
+        switch (m->keylen) {
+        case 4:
+            slot = KEQ(m->key, 4, "name") ? &name : KEQ(m->key, 4, "kind") ? &kn : NULL;
+            break;
+        case 6:
+            slot = KEQ(m->key, 6, "spanId") ? &sid : KEQ(m->key, 6, "status") ? &status
+                   : KEQ(m->key, 6, "events") ? &events : NULL;
+            break;
+        case 7:
+            slot = KEQ(m->key, 7, "traceId") ? &tid : NULL;
+            break;
+        case 10:
+            slot = KEQ(m->key, 10, "attributes") ? &attrs : NULL;
+            break;
+        case 12:
+            slot = KEQ(m->key, 12, "parentSpanId") ? &pid : NULL;
+            break;
+        case 15:
+            slot = KEQ(m->key, 15, "endTimeUnixNano") ? &t1 : NULL;
+            break;
+        case 17:
+            slot = KEQ(m->key, 17, "startTimeUnixNano") ? &t0 : NULL;
+            break;
+        default:
+            break;
+        }
+        if (slot != NULL && *slot == NULL)
+            *slot = m;
+    }
     if (sp->type != SDB_J_OBJ) {
         sdb_import_reject(im, sp->line, "a span is not a JSON object");
         return SDB_OK;
@@ -514,6 +603,7 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
     sdb_import_hexid(sid->s, sid->len);
     sdb_irec_str(r, SDB_SPANS_TRACE_ID, tid->s, tid->len);
     sdb_irec_str(r, SDB_SPANS_SPAN_ID, sid->s, sid->len);
+    sdb_import_span_id_hint(im, r);
     if (pid != NULL && pid->type == SDB_J_STR && pid->len > 0) {
         sdb_import_hexid(pid->s, pid->len);
         sdb_irec_str(r, SDB_SPANS_PARENT_SPAN_ID, pid->s, pid->len);
@@ -521,15 +611,15 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
         sdb_import_reject(im, sp->line, "span %.64s: parentSpanId is not a string", sid->s);
         return SDB_OK;
     }
-    if ((n = sdb_jobj_get(sp, "name")) != NULL && n->type == SDB_J_STR)
+    if ((n = name) != NULL && n->type == SDB_J_STR)
         sdb_irec_str(r, SDB_SPANS_NAME, n->s, n->len);
-    if (!ns_of(sdb_jobj_get(sp, "startTimeUnixNano"), &start)) {
+    if (!ns_of(t0, &start)) {
         sdb_import_reject(im, sp->line, "span %.64s: startTimeUnixNano missing or not an integer",
                           sid->s);
         return SDB_OK;
     }
     sdb_irec_i64(r, SDB_SPANS_TIME, start);
-    if ((n = sdb_jobj_get(sp, "endTimeUnixNano")) != NULL) {
+    if ((n = t1) != NULL) {
         if (!ns_of(n, &end)) {
             sdb_import_reject(im, sp->line, "span %.64s: endTimeUnixNano is not an integer",
                               sid->s);
@@ -538,7 +628,7 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
         if (end != 0)
             sdb_irec_f64(r, SDB_SPANS_DURATION_MS, sdb_import_ms(end, start));
     }
-    if ((n = sdb_jobj_get(sp, "kind")) != NULL && !sdb_jint(n, &kind)) {
+    if ((n = kn) != NULL && !sdb_jint(n, &kind)) {
         static const char *const names[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
                                             "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT",
                                             "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"};
@@ -551,21 +641,33 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
             return SDB_OK;
         }
     }
-    /* resource: service and project */
+    /* resource: service and project (the first attribute of each name, in one pass) */
     if (res != NULL) {
         const sdb_jnode *ra = sdb_jobj_get(res, "attributes");
-        const char *svc = str_attr(ra, "service.name");
-        const char *proj = str_attr(ra, "openinference.project.name");
-        if (svc != NULL)
-            sdb_irec_str(r, SDB_SPANS_SERVICE, svc, strlen(svc));
-        if (proj != NULL)
-            sdb_irec_str(r, SDB_SPANS_PROJECT, proj, strlen(proj));
+        const sdb_jnode *svc = NULL, *proj = NULL;
+        bool have_svc = false, have_proj = false;
+        for (const sdb_jnode *kv = ra ? ra->first : NULL; kv != NULL; kv = kv->next) {
+            const sdb_jnode *akn = NULL, *avn = NULL;
+            kv_members(kv, &akn, &avn);
+            if (akn == NULL || akn->type != SDB_J_STR)
+                continue;
+            if (!have_svc && KEQ(akn->s, akn->len, "service.name")) {
+                have_svc = true;
+                svc = sdb_jobj_get(avn, "stringValue");
+            } else if (!have_proj && KEQ(akn->s, akn->len, "openinference.project.name")) {
+                have_proj = true;
+                proj = sdb_jobj_get(avn, "stringValue");
+            }
+        }
+        if (svc != NULL && svc->type == SDB_J_STR)
+            sdb_irec_str(r, SDB_SPANS_SERVICE, svc->s, svc->len);
+        if (proj != NULL && proj->type == SDB_J_STR)
+            sdb_irec_str(r, SDB_SPANS_PROJECT, proj->s, proj->len);
     }
-    if (!attributes(&c, sdb_jobj_get(sp, "attributes"), true))
+    if (!attributes(&c, attrs, true))
         return SDB_OK;
     apply_known(&c, kind);
     /* status */
-    status = sdb_jobj_get(sp, "status");
     {
         int64_t code = 0;
         const sdb_jnode *cn = status ? sdb_jobj_get(status, "code") : NULL;
@@ -587,7 +689,6 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
     }
     /* events: TTFT, exception type, evaluations */
     has_ttft = sdb_irec_has(r, SDB_SPANS_TTFT_MS);
-    events = sdb_jobj_get(sp, "events");
     for (const sdb_jnode *ev = events && events->type == SDB_J_ARR ? events->first : NULL;
          ev != NULL; ev = ev->next) {
         const char *en = sdb_jstr(sdb_jobj_get(ev, "name"), NULL);
@@ -609,12 +710,13 @@ static sdb_rc map_span(sdb_import *im, const sdb_jnode *res, sdb_jnode *sp, sdb_
     }
     if (c.bad)
         return SDB_OK;
-    for (int i = 0; i < MAX_ANNOTATIONS; i++) {
+    for (int i = 0; i < MAX_ANNOTATIONS && c.ann_used != 0; i++) {
         const annotation *an = &c.ann[i];
         double score = 0;
-        bool has = av_f64(&an->score, &score);
-        if (an->name.kind != AV_STR)
+        bool has;
+        if (!(c.ann_used >> i & 1u) || an->name.kind != AV_STR)
             continue;
+        has = av_f64(&an->score, &score);
         SDB_TRY(apply_eval(&c, an->name.s, an->label.kind == AV_STR ? an->label.s : NULL, has,
                            score, an->explanation.kind == AV_STR ? an->explanation.s : NULL,
                            an->kind.kind == AV_STR ? an->kind.s : NULL,

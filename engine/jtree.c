@@ -55,10 +55,10 @@ struct sdb_jtree {
     char why[256];      /* a bound this module enforces, when it stopped yajl */
 };
 
-static void *jalloc(sdb_jtree *t, size_t n)
+/* jalloc when the top chunk has no room (or the value is at its bound); n is rounded. */
+static void *jalloc_slow(sdb_jtree *t, size_t n)
 {
     chunk *c = t->top;
-    n = (n + 7u) & ~(size_t)7u;
     if (t->bytes + n > t->o.max_value) {
         snprintf(t->why, sizeof t->why, "value larger than %zu bytes", t->o.max_value);
         return NULL;
@@ -81,6 +81,19 @@ static void *jalloc(sdb_jtree *t, size_t n)
     c->used += n;
     t->bytes += n;
     return c->data + c->used - n;
+}
+
+static inline void *jalloc(sdb_jtree *t, size_t n)
+{
+    chunk *c = t->top;
+    n = (n + 7u) & ~(size_t)7u;
+    if (c != NULL && c->cap - c->used >= n && t->bytes + n <= t->o.max_value) {
+        void *p = c->data + c->used;
+        c->used += n;
+        t->bytes += n;
+        return p;
+    }
+    return jalloc_slow(t, n);
 }
 
 static mark get_mark(const sdb_jtree *t)
@@ -138,20 +151,18 @@ static int value_done(sdb_jtree *t, sdb_jnode *root)
     return 1;
 }
 
-/* Allocate a node and attach it to the open container. */
-static sdb_jnode *add(sdb_jtree *t, sdb_jtype type, frame *fr)
+/* Allocate a node (with room for extra bytes after it) and attach it to the open
+ * container. */
+static sdb_jnode *add(sdb_jtree *t, sdb_jtype type, frame *fr, size_t extra)
 {
-    mark m = get_mark(t);
-    sdb_jnode *n = jalloc(t, sizeof *n);
-    if (n == NULL)
-        return NULL;
-    memset(n, 0, sizeof *n);
-    n->type = type;
-    n->line = t->line;
+    sdb_jnode *n;
     if (fr != NULL) {
-        fr->m = m;
+        fr->m = get_mark(t);
         fr->pred = NULL;
     }
+    if ((n = jalloc(t, sizeof *n + extra)) == NULL)
+        return NULL;
+    *n = (sdb_jnode){.type = type, .line = t->line};
     if (t->depth > 0) {
         sdb_jnode *p = t->frames[t->depth - 1].node;
         if (p->type == SDB_J_OBJ) {
@@ -173,13 +184,15 @@ static sdb_jnode *add(sdb_jtree *t, sdb_jtype type, frame *fr)
 
 static int scalar(sdb_jtree *t, sdb_jtype type, const unsigned char *s, size_t len, bool b)
 {
-    sdb_jnode *n = add(t, type, NULL);
+    /* the text goes right after the node, in the same allocation */
+    sdb_jnode *n = add(t, type, NULL, s != NULL ? len + 1 : 0);
     if (n == NULL)
         return 0;
     n->b = b;
     if (s != NULL) {
-        if ((n->s = jstrdup(t, s, len)) == NULL)
-            return 0;
+        n->s = (char *)(n + 1);
+        memcpy(n->s, s, len);
+        n->s[len] = '\0';
         n->len = len;
     }
     if (t->depth == 0)
@@ -209,16 +222,16 @@ static int cb_string(void *ctx, const unsigned char *s, size_t len)
 
 static int open_container(sdb_jtree *t, sdb_jtype type)
 {
-    frame fr;
+    frame *fr = &t->frames[t->depth]; /* filled in place: no copy of a just-written frame */
     sdb_jnode *n;
     if ((uint32_t)t->depth >= t->o.max_depth) {
         snprintf(t->why, sizeof t->why, "nesting deeper than %u levels", t->o.max_depth);
         return 0;
     }
-    if ((n = add(t, type, &fr)) == NULL)
+    if ((n = add(t, type, fr, 0)) == NULL)
         return 0;
-    fr.node = n;
-    t->frames[t->depth++] = fr;
+    fr->node = n;
+    t->depth++;
     return 1;
 }
 
@@ -244,12 +257,12 @@ static int cb_key(void *ctx, const unsigned char *s, size_t len)
 static int close_container(void *ctx)
 {
     sdb_jtree *t = ctx;
-    frame fr = t->frames[--t->depth];
+    const frame *fr = &t->frames[--t->depth];
     bool drop = false;
     if (t->depth == 0)
-        return value_done(t, fr.node);
+        return value_done(t, fr->node);
     if (t->o.on_close != NULL) {
-        sdb_rc rc = t->o.on_close(t->o.ctx, t, fr.node, t->depth, &drop, t->err);
+        sdb_rc rc = t->o.on_close(t->o.ctx, t, fr->node, t->depth, &drop, t->err);
         if (rc != SDB_OK) {
             t->rc = rc;
             return 0;
@@ -257,13 +270,13 @@ static int close_container(void *ctx)
     }
     if (drop) {
         sdb_jnode *p = t->frames[t->depth - 1].node;
-        p->last = fr.pred;
-        if (fr.pred != NULL)
-            fr.pred->next = NULL;
+        p->last = fr->pred;
+        if (fr->pred != NULL)
+            fr->pred->next = NULL;
         else
             p->first = NULL;
         p->n--;
-        rewind_to(t, fr.m);
+        rewind_to(t, fr->m);
     }
     return 1;
 }

@@ -103,7 +103,9 @@ static void import_usage(FILE *f)
             "                   the span table or earlier in the import; none: keep all\n"
             "  --precision P    unit of timestamps in the input (default ns)\n"
             "  --strict         stop at the first bad line; its batch is not written\n"
-            "  --compact        merge each partition's segments at the end\n");
+            "  --compact        merge each partition's segments at the end\n\n"
+            "Files holding evaluations (Phoenix) are read before the others, so that a\n"
+            "hallucination verdict reaches its span.\n");
 }
 
 /* Totals over all files. */
@@ -280,6 +282,37 @@ static void import_reject(void *ctx, uint64_t line, const char *reason)
         st->stop = true;
 }
 
+/* Put the files that hold evaluations first (keeping the order otherwise), so that an
+ * evaluation's hallucination verdict is known when its span is read. A file that cannot be
+ * opened stays where it is (the import reports it). */
+static void evaluations_first(char **files, int n, sdb_import_format fmt, char *buf)
+{
+    int k = 0;
+    if (n < 2)
+        return;
+    for (int i = 0; i < n; i++) {
+        sdb_input *in = NULL;
+        sdb_import_format ff = fmt;
+        size_t got = 0;
+        sdb_err err;
+        bool evals = false;
+        if (strcmp(files[i], "-") == 0)
+            continue;
+        if (sdb_input_open(files[i], &in, &err) == SDB_OK &&
+            sdb_input_read(in, buf, READ_CHUNK, &got, &err) == SDB_OK) {
+            if (ff == SDB_IMPORT_AUTO)
+                ff = sdb_import_detect(files[i], buf, got);
+            evals = sdb_import_holds_evaluations(ff, buf, got);
+        }
+        sdb_input_close(in);
+        if (evals) {
+            char *f = files[i];
+            memmove(files + k + 1, files + k, (size_t)(i - k) * sizeof *files);
+            files[k++] = f;
+        }
+    }
+}
+
 int sdb_cmd_import(int argc, char **argv)
 {
     const char *data = "./spandb-data", *format = "auto", *table = NULL, *prices_file = NULL;
@@ -408,6 +441,7 @@ int sdb_cmd_import(int argc, char **argv)
         free(files);
         return 1;
     }
+    evaluations_first(files, nfiles, fmt, buf);
     for (int f = 0; f < nfiles && rc == 0; f++) {
         sdb_input *in = NULL;
         sdb_import_format ff = fmt;

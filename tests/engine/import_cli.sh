@@ -35,4 +35,17 @@ rc=$?
 check "a broken record is reported as file:line, exit status 1" $?
 [ "$(count spans)" -eq $((spans + 1)) ]
 check "the good record of that file is kept" $?
+# Phoenix: the evaluations file is read first whatever the order on the command line
+printf '%s\n' '{"context.span_id":"ph01","context.trace_id":"pt1","name":"chat","span_kind":"LLM","start_time":"2026-07-09T00:00:05+00:00","end_time":"2026-07-09T00:00:06+00:00","status_code":"OK"}' \
+    '{"context.span_id":"ph02","context.trace_id":"pt1","name":"chat","span_kind":"LLM","start_time":"2026-07-09T00:00:07+00:00","end_time":"2026-07-09T00:00:08+00:00","status_code":"OK"}' > "$tmp/spans.jsonl"
+printf '%s\n' '{"span_id":"ph01","annotation_name":"hallucination","result.label":"hallucinated","result.score":1.0,"created_at":"2026-07-09T01:00:00+00:00"}' \
+    '{"span_id":"ph02","annotation_name":"hallucination","result.label":"factual","result.score":0.0,"created_at":"2026-07-09T01:00:00+00:00"}' > "$tmp/evals.jsonl"
+"$spandb" import --data "$tmp/ph" "$tmp/spans.jsonl" "$tmp/evals.jsonl" > "$tmp/ph.out" 2>&1
+check "Phoenix spans then evaluations on the command line import" $?
+q() { "$spandb" query --data "$tmp/ph" --format csv "$1" | tail -1; }
+[ "$(q "SELECT hallucination FROM spans WHERE span_id = 'ph01'")" = true ] &&
+    [ "$(q "SELECT hallucination FROM spans WHERE span_id = 'ph02'")" = false ]
+check "the evaluations reach the spans' hallucination column" $?
+[ "$(q "SELECT count(*) FROM scores WHERE name = 'hallucination'")" -eq 2 ]
+check "the evaluations are in table scores too" $?
 exit $fail

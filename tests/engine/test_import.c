@@ -214,6 +214,27 @@ Test(import, corpus_formats_detected)
                  SDB_IMPORT_PHOENIX);
 }
 
+Test(import, holds_evaluations_phoenix_eval_rows_first_line)
+{
+    static const struct {
+        sdb_import_format f;
+        const char *head;
+        bool evals;
+    } cases[] = {
+        {SDB_IMPORT_PHOENIX, "{\"span_id\":\"s1\",\"annotation_name\":\"hallucination\",\"result.label\":\"x\"}\n", true},
+        {SDB_IMPORT_PHOENIX, "{\"context.span_id\":\"s1\",\"label\":\"factual\",\"score\":0}\n", true},
+        {SDB_IMPORT_PHOENIX, "{\"context.span_id\":\"s1\",\"start_time\":\"2026-01-01T00:00:00Z\",\"attributes.score\":1}\n", false},
+        {SDB_IMPORT_PHOENIX, "{\"context.span_id\":\"s1\",\"name\":\"x\"}\n{\"label\":\"y\"}\n", false},
+        {SDB_IMPORT_CSV, "context.span_id,\"result.label\",result.score\r\ns1,hallucinated,1\n", true},
+        {SDB_IMPORT_CSV, "context.span_id,start_time,label\ns1,2026-01-01T00:00:00Z,x\n", false},
+        {SDB_IMPORT_CSV, "time,scoreboard\n", false},
+        {SDB_IMPORT_OTLP_JSON, "{\"label\":1}", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_eq(sdb_import_holds_evaluations(cases[i].f, cases[i].head, strlen(cases[i].head)),
+                     cases[i].evals, "case %zu: %s", i, cases[i].head);
+}
+
 Test(import, otlp_official_example_maps_every_field)
 {
     sdb_db *db = open_db();
@@ -613,6 +634,60 @@ static const sdb_column *bcol(const sdb_batch *b, int canon)
 {
     int i = sdb_batch_find(b, sdb_spans_cols[canon].name, strlen(sdb_spans_cols[canon].name));
     return i >= 0 ? &b->cols[i] : NULL;
+}
+
+/* Feed rows generated spans (seed 3), 1000 per request line, to im. */
+static void feed_generated(sdb_import *im, uint64_t rows)
+{
+    sdb_gen_opts go;
+    sdb_gen *g;
+    sdb_batch b;
+    sdb_buf out = SDB_BUF_INIT;
+    sdb_err err;
+    uint64_t added;
+    sdb_gen_opts_default(&go);
+    go.rows = rows;
+    go.seed = 3;
+    cr_assert_eq(sdb_gen_create(&go, &g, &err), SDB_OK, "%s", err.msg);
+    sdb_batch_init(&b);
+    for (;;) {
+        sdb_batch_clear(&b);
+        cr_assert_eq(sdb_gen_next(g, 1000, &b, &added, &err), SDB_OK, "%s", err.msg);
+        if (added == 0)
+            break;
+        sdb_buf_reset(&out);
+        cr_assert_eq(sdb_gen_write_otlp_json(&b, &out, &err), SDB_OK, "%s", err.msg);
+        cr_assert_eq(sdb_import_feed(im, out.data, out.len, &err), SDB_OK, "%s", err.msg);
+    }
+    sdb_batch_free(&b);
+    sdb_buf_free(&out);
+    sdb_gen_destroy(g);
+}
+
+Test(import, dedup_set_grows_and_still_finds_every_id)
+{
+    /* 80k ids: every shard of the set grows several times */
+    sdb_import_opts io;
+    sdb_import *im;
+    sdb_import_stats st;
+    sdb_err err;
+    memset(&io, 0, sizeof io);
+    io.dedup = true;
+    cr_assert_eq(sdb_import_create(NULL, &io, &im, &err), SDB_OK, "%s", err.msg);
+    cr_assert_eq(sdb_import_begin(im, SDB_IMPORT_OTLP_JSON, &err), SDB_OK, "%s", err.msg);
+    feed_generated(im, 80000);
+    cr_assert_eq(sdb_import_end(im, &err), SDB_OK, "%s", err.msg);
+    st = sdb_import_get_stats(im);
+    cr_assert_eq(st.spans, 80000);
+    cr_assert_eq(st.duplicates, 0);
+    cr_assert_eq(sdb_import_begin(im, SDB_IMPORT_OTLP_JSON, &err), SDB_OK, "%s", err.msg);
+    feed_generated(im, 80000);
+    cr_assert_eq(sdb_import_end(im, &err), SDB_OK, "%s", err.msg);
+    st = sdb_import_get_stats(im);
+    cr_assert_eq(st.spans, 80000);
+    cr_assert_eq(st.duplicates, 80000);
+    cr_assert_eq(st.rejected, 0);
+    sdb_import_destroy(im);
 }
 
 Test(import, generated_otlp_round_trips_every_column)
