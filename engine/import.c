@@ -74,6 +74,8 @@ struct sdb_import {
     int sidx[SC_NCOLS];
     uint32_t extra_cols;        /* attr_* columns added */
     idset seen;                 /* span_id hashes (dedup) */
+    uint8_t *seeded;            /* a bit per hour since 1970: the ids the table held in that
+                                   hour are in seen (NULL: nothing to seed from) */
     evalmap halluc;             /* hallucination verdicts waiting for their spans */
     sdb_import_stats st;
 };
@@ -442,25 +444,46 @@ sdb_rc sdb_import_note_hallucination(sdb_import *im, const char *span_id, size_t
     return evalmap_put(&im->halluc, sdb_hash64(span_id, len), v, err);
 }
 
-/* The span_ids the span table holds already. */
-static sdb_rc load_ids(sdb_import *im, sdb_err *err)
+/* Dedup against the rows already stored is seeded lazily, an hour of the table at a time,
+ * the first time an imported span falls in that hour: a re-imported span has the time it
+ * had, so only the hours a file touches are read, and never more than one hour's ids at
+ * once (a whole-table read held every id of a large table as a string). */
+#define SEED_HOUR_NS 3600000000000LL
+#define SEED_HOURS   ((size_t)(TIME_MAX_NS / SEED_HOUR_NS) + 1)
+
+/* Start seeding when the table exists with a span_id column (rows that this import writes
+ * are in the set already, so a table it creates needs none). */
+static sdb_rc seed_init(sdb_import *im, sdb_err *err)
 {
     const sdb_table_def *t;
     bool present = false;
-    char sql[256];
-    sdb_run_result res;
-    sdb_rc rc;
     sdb_db_lock(im->db);
     t = sdb_catalog_find(sdb_db_catalog(im->db), im->table, strlen(im->table));
     if (t != NULL && sdb_table_find_col(t, "span_id", 7) >= 0)
         present = true;
     sdb_db_unlock(im->db);
-    if (!present)
+    if (present && (im->seeded = calloc((SEED_HOURS + 7) / 8, 1)) == NULL)
+        return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for the dedup hour map");
+    return SDB_OK;
+}
+
+/* Add the span_ids of the stored rows of the hour holding time ns, once per hour. */
+static sdb_rc seed_hour(sdb_import *im, int64_t ns, sdb_err *err)
+{
+    size_t h = (size_t)(ns / SEED_HOUR_NS);
+    char sql[512], lo[SDB_TIME_FMT_MAX], hi[SDB_TIME_FMT_MAX];
+    sdb_run_result res;
+    sdb_rc rc;
+    if (im->seeded[h / 8] & (1u << (h % 8)))
         return SDB_OK;
-    snprintf(sql, sizeof sql, "SELECT span_id FROM \"%s\"", im->table);
+    im->seeded[h / 8] |= (uint8_t)(1u << (h % 8));
+    sdb_time_format((int64_t)h * SEED_HOUR_NS, lo);
+    sdb_time_format((int64_t)(h + 1) * SEED_HOUR_NS, hi);
+    snprintf(sql, sizeof sql, "SELECT span_id FROM \"%s\" WHERE time >= '%s' AND time < '%s'",
+             im->table, lo, hi);
     memset(&res, 0, sizeof res);
     if ((rc = sdb_run_sql(im->db, sql, strlen(sql), NULL, &res, err)) != SDB_OK) {
-        sdb_err_prefix(err, "reading existing span_ids for dedup: ");
+        sdb_err_prefix(err, "reading the stored span_ids of %s for dedup: ", lo);
         return rc;
     }
     for (uint64_t r = 0; res.rows != NULL && r < res.rows->nrows && rc == SDB_OK; r++) {
@@ -691,6 +714,8 @@ sdb_rc sdb_import_span(sdb_import *im, sdb_irec *r, sdb_err *err)
     }
     if (im->o.dedup) {
         bool added;
+        if (im->seeded != NULL)
+            SDB_TRY(seed_hour(im, r->i[SDB_SPANS_TIME], err));
         SDB_TRY(idset_add(&im->seen, span_id_hash(r), &added, err));
         if (!added) {
             im->st.duplicates++;
@@ -778,7 +803,7 @@ sdb_rc sdb_import_create(sdb_db *db, const sdb_import_opts *o, sdb_import **out,
     sdb_batch_init(&im->spans);
     sdb_batch_init(&im->scores);
     if ((rc = sdb_spans_batch_prepare(&im->spans, im->idx, err)) != SDB_OK ||
-        (im->o.dedup && db != NULL && (rc = load_ids(im, err)) != SDB_OK)) {
+        (im->o.dedup && db != NULL && (rc = seed_init(im, err)) != SDB_OK)) {
         sdb_import_destroy(im);
         return rc;
     }
@@ -795,6 +820,7 @@ void sdb_import_destroy(sdb_import *im)
     sdb_batch_free(&im->spans);
     sdb_batch_free(&im->scores);
     idset_free(&im->seen);
+    free(im->seeded);
     free(im->halluc.keys);
     free(im->halluc.vals);
     free(im);

@@ -71,7 +71,8 @@ typedef struct sdb_import_stats {
 
 typedef struct sdb_import sdb_import;
 
-/* With dedup on, reads the span_ids table `spans` already holds. db may be NULL: rows are
+/* With dedup on, spans are checked against the span_ids the table holds, read an hour at a
+ * time as imported spans reach that hour. db may be NULL: rows are
  * then parsed, mapped, counted and dropped (fuzzing, parser benchmarks). */
 sdb_rc sdb_import_create(sdb_db *db, const sdb_import_opts *o, sdb_import **out, sdb_err *err);
 /* Rows not yet written are dropped. */

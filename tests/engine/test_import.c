@@ -636,8 +636,8 @@ static const sdb_column *bcol(const sdb_batch *b, int canon)
     return i >= 0 ? &b->cols[i] : NULL;
 }
 
-/* Feed rows generated spans (seed 3), 1000 per request line, to im. */
-static void feed_generated(sdb_import *im, uint64_t rows)
+/* Feed rows generated spans of seed, 1000 per request line, to im. */
+static void feed_generated_seed(sdb_import *im, uint64_t rows, uint64_t seed)
 {
     sdb_gen_opts go;
     sdb_gen *g;
@@ -647,7 +647,7 @@ static void feed_generated(sdb_import *im, uint64_t rows)
     uint64_t added;
     sdb_gen_opts_default(&go);
     go.rows = rows;
-    go.seed = 3;
+    go.seed = seed;
     cr_assert_eq(sdb_gen_create(&go, &g, &err), SDB_OK, "%s", err.msg);
     sdb_batch_init(&b);
     for (;;) {
@@ -662,6 +662,11 @@ static void feed_generated(sdb_import *im, uint64_t rows)
     sdb_batch_free(&b);
     sdb_buf_free(&out);
     sdb_gen_destroy(g);
+}
+
+static void feed_generated(sdb_import *im, uint64_t rows)
+{
+    feed_generated_seed(im, rows, 3);
 }
 
 Test(import, dedup_set_grows_and_still_finds_every_id)
@@ -688,6 +693,49 @@ Test(import, dedup_set_grows_and_still_finds_every_id)
     cr_assert_eq(st.duplicates, 80000);
     cr_assert_eq(st.rejected, 0);
     sdb_import_destroy(im);
+}
+
+/* One import into db of 20k generated spans of each seed in seeds (0-terminated). */
+static sdb_import_stats import_generated(sdb_db *db, const uint64_t *seeds)
+{
+    sdb_import_opts io;
+    sdb_import *im;
+    sdb_import_stats st;
+    sdb_err err;
+    memset(&io, 0, sizeof io);
+    io.dedup = true;
+    cr_assert_eq(sdb_import_create(db, &io, &im, &err), SDB_OK, "%s", err.msg);
+    for (; *seeds != 0; seeds++) {
+        cr_assert_eq(sdb_import_begin(im, SDB_IMPORT_OTLP_JSON, &err), SDB_OK, "%s", err.msg);
+        feed_generated_seed(im, 20000, *seeds);
+        cr_assert_eq(sdb_import_end(im, &err), SDB_OK, "%s", err.msg);
+    }
+    st = sdb_import_get_stats(im);
+    sdb_import_destroy(im);
+    return st;
+}
+
+Test(import, dedup_reads_stored_ids_hour_by_hour_across_imports)
+{
+    /* generated spans cover days, so a re-import seeds many hours, some from segments and
+     * some from the memtable */
+    static const uint64_t s3[] = {3, 0}, s4[] = {4, 0}, both[] = {4, 3, 0};
+    sdb_db *db = open_db();
+    sdb_import_stats st = import_generated(db, s3);
+    cr_assert_eq(st.spans, 20000);
+    cr_assert_eq(sdb_db_flush(db, NULL, NULL), SDB_OK);
+    st = import_generated(db, s3);
+    cr_assert_eq(st.spans, 0);
+    cr_assert_eq(st.duplicates, 20000);
+    st = import_generated(db, s4); /* the same hours, other ids: all new, into the memtable */
+    cr_assert_eq(st.spans, 20000);
+    cr_assert_eq(st.duplicates, 0);
+    st = import_generated(db, both);
+    cr_assert_eq(st.spans, 0);
+    cr_assert_eq(st.duplicates, 40000);
+    cr_assert_eq(q_int(db, "SELECT count(*) FROM spans"), 40000);
+    cr_assert_eq(q_int(db, "SELECT count(DISTINCT span_id) FROM spans"), 40000);
+    sdb_db_close(db, NULL);
 }
 
 Test(import, generated_otlp_round_trips_every_column)
