@@ -174,8 +174,8 @@ static double as_f64(const sdb_vec *a, uint32_t i)
     }
 }
 
-sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, const sdb_vec *arg,
-                      const uint32_t *sel, uint32_t n, sdb_err *err)
+sdb_rc sdb_agg_update_rows(const sdb_aggdef *d, sdb_gtab *t, uint8_t *const *rows,
+                           const sdb_vec *arg, const uint32_t *sel, uint32_t n, sdb_err *err)
 {
     uint32_t j, m = 0;
     const uint64_t *valid = sdb_vec_all_valid;
@@ -184,52 +184,81 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
         valid = arg->is_const ? ((arg->valid[0] & 1) ? sdb_vec_all_valid : sdb_vec_all_null)
                               : arg->valid;
     }
-#define ROW(g) (sdb_gtab_state(t, (g)) + d->off)
+#define ROW(j) (rows[j] + d->off)
     switch (d->kind) {
     case SDB_AGG_COUNT_STAR:
         for (j = 0; j < n; j++)
-            ((num_state *)ROW(gids[j]))->v.i++;
+            ((num_state *)ROW(j))->v.i++;
         return SDB_OK;
     case SDB_AGG_COUNT:
         for (j = 0; j < n; j++)
-            ((num_state *)ROW(gids[j]))->v.i += (int64_t)VALID(valid, sel[j] & m);
+            ((num_state *)ROW(j))->v.i += (int64_t)VALID(valid, sel[j] & m);
         return SDB_OK;
     case SDB_AGG_COUNT_IF:
         for (j = 0; j < n; j++) {
             uint32_t i = sel[j] & m;
-            ((num_state *)ROW(gids[j]))->v.i += (int64_t)(VALID(valid, i) & arg->v.b8[i]);
+            ((num_state *)ROW(j))->v.i += (int64_t)(VALID(valid, i) & arg->v.b8[i]);
         }
         return SDB_OK;
     case SDB_AGG_SUM:
         if (d->in_type == SDB_TYPE_FLOAT64) {
+            /* branch-free: a NULL row adds -0.0, which changes no sum (not even -0.0) */
             for (j = 0; j < n; j++) {
                 uint32_t i = sel[j] & m;
-                num_state *s = (num_state *)ROW(gids[j]);
+                num_state *s = (num_state *)ROW(j);
+                uint64_t ok = VALID(valid, i);
+                double x = arg->v.f64[i];
+                s->v.f += ok ? x : -0.0;
+                s->has |= (int64_t)ok;
+            }
+        } else if (d->in_type == SDB_TYPE_BOOL) {
+            for (j = 0; j < n; j++) {
+                uint32_t i = sel[j] & m;
+                num_state *s = (num_state *)ROW(j);
                 if (VALID(valid, i)) {
-                    s->v.f += arg->v.f64[i];
+                    s->v.i += arg->v.b8[i]; /* at most one per row: cannot overflow */
                     s->has = 1;
                 }
             }
         } else {
             for (j = 0; j < n; j++) {
                 uint32_t i = sel[j] & m;
-                num_state *s = (num_state *)ROW(gids[j]);
-                if (VALID(valid, i)) {
-                    int64_t x = d->in_type == SDB_TYPE_BOOL ? arg->v.b8[i] : arg->v.i64[i];
-                    if (__builtin_add_overflow(s->v.i, x, &s->v.i))
-                        return SDB_FAIL(err, SDB_ERR_LIMIT, "sum overflows int64");
-                    s->has = 1;
-                }
+                num_state *s = (num_state *)ROW(j);
+                uint64_t ok = VALID(valid, i);
+                int64_t x = arg->v.i64[i] & -(int64_t)ok; /* branch-free: NULL adds 0 */
+                if (__builtin_add_overflow(s->v.i, x, &s->v.i))
+                    return SDB_FAIL(err, SDB_ERR_LIMIT, "sum overflows int64");
+                s->has |= (int64_t)ok;
             }
         }
         return SDB_OK;
     case SDB_AGG_AVG:
-        for (j = 0; j < n; j++) {
-            uint32_t i = sel[j] & m;
-            num_state *s = (num_state *)ROW(gids[j]);
-            if (VALID(valid, i)) {
-                s->v.f += as_f64(arg, i);
-                s->has++;
+        if (d->in_type == SDB_TYPE_FLOAT64) {
+            for (j = 0; j < n; j++) {
+                uint32_t i = sel[j] & m;
+                num_state *s = (num_state *)ROW(j);
+                uint64_t ok = VALID(valid, i);
+                double x = arg->v.f64[i];
+                s->v.f += ok ? x : -0.0; /* branch-free, as in sum */
+                s->has += (int64_t)ok;
+            }
+        } else if (d->in_type == SDB_TYPE_BOOL) {
+            for (j = 0; j < n; j++) {
+                uint32_t i = sel[j] & m;
+                num_state *s = (num_state *)ROW(j);
+                if (VALID(valid, i)) {
+                    s->v.f += arg->v.b8[i];
+                    s->has++;
+                }
+            }
+        } else {
+            for (j = 0; j < n; j++) {
+                uint32_t i = sel[j] & m;
+                num_state *s = (num_state *)ROW(j);
+                uint64_t ok = VALID(valid, i);
+                double x = (double)arg->v.i64[i];
+                s->v.f += ok ? x : -0.0;
+                s->has += (int64_t)ok;
             }
         }
         return SDB_OK;
@@ -240,7 +269,7 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
             if (!VALID(valid, i))
                 continue;
             if (d->in_type == SDB_TYPE_STRING) {
-                str_state *s = (str_state *)ROW(gids[j]);
+                str_state *s = (str_state *)ROW(j);
                 sdb_str v = arg->v.str[i];
                 int c = 0;
                 if (s->has) {
@@ -260,7 +289,7 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
                     s->has = 1;
                 }
             } else if (d->in_type == SDB_TYPE_FLOAT64) {
-                num_state *s = (num_state *)ROW(gids[j]);
+                num_state *s = (num_state *)ROW(j);
                 double x = arg->v.f64[i];
                 if (isnan(x))
                     continue;
@@ -268,7 +297,7 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
                     s->v.f = x;
                 s->has = 1;
             } else {
-                num_state *s = (num_state *)ROW(gids[j]);
+                num_state *s = (num_state *)ROW(j);
                 int64_t x = d->in_type == SDB_TYPE_BOOL ? arg->v.b8[i] : arg->v.i64[i];
                 if (!s->has || (mx ? x > s->v.i : x < s->v.i))
                     s->v.i = x;
@@ -287,7 +316,7 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
             if (!VALID(valid, i))
                 continue;
             len = value_bytes(arg, i, tmp, &p);
-            SDB_TRY(set_for(t, ROW(gids[j]), &set, err));
+            SDB_TRY(set_for(t, ROW(j), &set, err));
             SDB_TRY(sdb_gtab_find(set, p, len, sdb_hash64(p, len), &g, err));
         }
         return SDB_OK;
@@ -300,7 +329,7 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
             if (!VALID(valid, i))
                 continue;
             len = value_bytes(arg, i, tmp, &p);
-            SDB_TRY(sdb_hll_add_hash((sdb_hll *)ROW(gids[j]), &t->al, sdb_hash64(p, len), err));
+            SDB_TRY(sdb_hll_add_hash((sdb_hll *)ROW(j), &t->al, sdb_hash64(p, len), err));
         }
         return SDB_OK;
     case SDB_AGG_QUANTILE_EXACT:
@@ -309,13 +338,13 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
             double x;
             if (!VALID(valid, i) || isnan(x = as_f64(arg, i)))
                 continue;
-            SDB_TRY(qx_push(t, (qx_state *)ROW(gids[j]), x, err));
+            SDB_TRY(qx_push(t, (qx_state *)ROW(j), x, err));
         }
         return SDB_OK;
     case SDB_AGG_QUANTILE:
         for (j = 0; j < n; j++) {
             uint32_t i = sel[j] & m;
-            sdb_sketch *s = (sdb_sketch *)ROW(gids[j]);
+            sdb_sketch *s = (sdb_sketch *)ROW(j);
             if (!VALID(valid, i))
                 continue;
             if (s->count == 0 && s->pos.c == NULL && s->neg.c == NULL && s->min == 0 &&
@@ -326,6 +355,19 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
         return SDB_OK;
     }
 #undef ROW
+    return SDB_OK;
+}
+
+sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, const sdb_vec *arg,
+                      const uint32_t *sel, uint32_t n, sdb_err *err)
+{
+    uint8_t *rows[256];
+    for (uint32_t base = 0; base < n; base += 256) {
+        uint32_t m = n - base < 256 ? n - base : 256;
+        for (uint32_t j = 0; j < m; j++)
+            rows[j] = sdb_gtab_state(t, gids[base + j]);
+        SDB_TRY(sdb_agg_update_rows(d, t, rows, arg, sel + base, m, err));
+    }
     return SDB_OK;
 }
 

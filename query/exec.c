@@ -150,8 +150,7 @@ static void worker_free(worker *w)
         return;
     for (uint32_t c = 0; w->bb && c < w->q->ncols; c++)
         sdb_seg_blockbuf_free(&w->bb[c]);
-    sdb_buf_free(&w->key);
-    sdb_buf_free(&w->prev);
+    sdb_buf_free(&w->keys);
     sdb_qmem_local_destroy(w->q->m, w->arena);
     w->arena = NULL;
 }

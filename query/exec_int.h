@@ -125,7 +125,11 @@ typedef struct worker {
     uint32_t *tmpsel;             /* SDB_VEC_SIZE: filter output */
     sdb_prog_state **conj, **gst, **ast, **ost; /* states of conj, gprog, aprog, oprog */
     uint32_t gids[SDB_VEC_SIZE];  /* group of each selected row */
-    sdb_buf key, prev;            /* serialized group key of this row and of the last new one */
+    uint8_t *rows[SDB_VEC_SIZE];  /* its state row */
+    sdb_buf keys;                 /* serialized group keys of the vector's selected rows */
+    size_t koff[SDB_VEC_SIZE + 1];   /* row j's key: keys.data[koff[j] .. koff[j + 1]) */
+    uint64_t khash[SDB_VEC_SIZE]; /* row j's key hash; unused when same[j] */
+    uint8_t same[SDB_VEC_SIZE];   /* row j's key equals row j - 1's */
 } worker;
 
 /* The type a group key has in the aggregation output. */

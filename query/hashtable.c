@@ -3,6 +3,17 @@
 
 #include <string.h>
 
+/* n zeroed slots aligned to a cache line (two slots per line). */
+static sdb_gslot *alloc_slots(const sdb_alloc *al, uint32_t n, sdb_err *err)
+{
+    uint8_t *p = sdb_alloc_get(al, (size_t)n * sizeof(sdb_gslot) + 64, err);
+    if (p == NULL)
+        return NULL;
+    p += (64 - ((uintptr_t)p & 63)) & 63;
+    memset(p, 0, (size_t)n * sizeof(sdb_gslot));
+    return (sdb_gslot *)(void *)p;
+}
+
 sdb_rc sdb_gtab_init(sdb_gtab *t, const sdb_alloc *al, uint32_t stride, uint32_t dense_n,
                      sdb_err *err)
 {
@@ -17,10 +28,9 @@ sdb_rc sdb_gtab_init(sdb_gtab *t, const sdb_alloc *al, uint32_t stride, uint32_t
         memset(t->dense_gid, 0, (size_t)dense_n * 4);
         return SDB_OK;
     }
-    t->mask = 63;
-    if ((t->slots = sdb_alloc_get(al, 64 * sizeof *t->slots, err)) == NULL)
+    t->mask = 15;
+    if ((t->slots = alloc_slots(al, 16, err)) == NULL)
         return err->code;
-    memset(t->slots, 0, 64 * sizeof *t->slots);
     return SDB_OK;
 }
 
@@ -79,43 +89,59 @@ sdb_rc sdb_gtab_find_dense(sdb_gtab *t, uint32_t k, uint32_t *gid, sdb_err *err)
     return SDB_OK;
 }
 
-static inline uint64_t slot_of(uint64_t hash, uint32_t g)
+/* The key's bytes zero padded to SDB_GTAB_INLINE (len <= SDB_GTAB_INLINE). */
+static inline void inline_words(const void *key, uint32_t len, uint64_t w[2])
 {
-    return (hash & 0xffffffff00000000ULL) | (uint64_t)(g + 1);
+    w[0] = w[1] = 0;
+    if (len)
+        memcpy(w, key, len);
+}
+
+/* The slot holding key, or the empty slot where it belongs. */
+static inline sdb_gslot *probe(const sdb_gtab *t, const void *key, uint32_t len, uint64_t hash)
+{
+    if (len <= SDB_GTAB_INLINE) {
+        uint64_t w[2];
+        inline_words(key, len, w);
+        for (uint32_t s = (uint32_t)hash & t->mask;; s = (s + 1) & t->mask) {
+            sdb_gslot *e = &t->slots[s];
+            if (e->gid1 == 0 ||
+                (e->hash == hash && e->len == len && e->inl[0] == w[0] && e->inl[1] == w[1]))
+                return e;
+        }
+    }
+    for (uint32_t s = (uint32_t)hash & t->mask;; s = (s + 1) & t->mask) {
+        sdb_gslot *e = &t->slots[s];
+        if (e->gid1 == 0 || (e->hash == hash && e->len == len &&
+                             memcmp(t->keys[e->gid1 - 1].p, key, len) == 0))
+            return e;
+    }
 }
 
 bool sdb_gtab_lookup(const sdb_gtab *t, const void *key, uint32_t len, uint64_t hash,
                      uint32_t *gid)
 {
-    const uint64_t tag = hash & 0xffffffff00000000ULL;
-    for (uint32_t s = (uint32_t)hash & t->mask;; s = (s + 1) & t->mask) {
-        uint64_t e = t->slots[s];
-        uint32_t g;
-        if (e == 0)
-            return false;
-        if ((e & 0xffffffff00000000ULL) != tag)
-            continue;
-        g = (uint32_t)e - 1;
-        if (t->hashes[g] == hash && t->keys[g].len == len &&
-            (len == 0 || memcmp(t->keys[g].p, key, len) == 0)) {
-            *gid = g;
-            return true;
-        }
-    }
+    const sdb_gslot *e = probe(t, key, len, hash);
+    if (e->gid1 == 0)
+        return false;
+    *gid = e->gid1 - 1;
+    return true;
 }
 
 static sdb_rc grow(sdb_gtab *t, sdb_err *err)
 {
     uint32_t ncap = (t->mask + 1) * 2, nmask = ncap - 1;
-    uint64_t *ns = sdb_alloc_get(&t->al, (size_t)ncap * sizeof *ns, err);
+    sdb_gslot *ns = alloc_slots(&t->al, ncap, err);
     if (ns == NULL)
         return err->code;
-    memset(ns, 0, (size_t)ncap * sizeof *ns);
-    for (uint32_t g = 0; g < t->n; g++) {
-        uint32_t s = (uint32_t)t->hashes[g] & nmask;
-        while (ns[s] != 0)
-            s = (s + 1) & nmask;
-        ns[s] = slot_of(t->hashes[g], g);
+    for (uint32_t o = 0; o <= t->mask; o++) {
+        const sdb_gslot *e = &t->slots[o];
+        uint32_t s;
+        if (e->gid1 == 0)
+            continue;
+        for (s = (uint32_t)e->hash & nmask; ns[s].gid1 != 0; s = (s + 1) & nmask)
+            ;
+        ns[s] = *e;
     }
     t->slots = ns;
     t->mask = nmask;
@@ -125,12 +151,17 @@ static sdb_rc grow(sdb_gtab *t, sdb_err *err)
 sdb_rc sdb_gtab_find(sdb_gtab *t, const void *key, uint32_t len, uint64_t hash, uint32_t *gid,
                      sdb_err *err)
 {
-    uint32_t s, g = 0;
+    sdb_gslot *e = probe(t, key, len, hash);
+    uint32_t g = 0;
     char *copy;
-    if (sdb_gtab_lookup(t, key, len, hash, gid))
+    if (e->gid1 != 0) {
+        *gid = e->gid1 - 1;
         return SDB_OK;
-    if ((uint64_t)(t->n + 1) * 2 > (uint64_t)t->mask + 1)
+    }
+    if ((uint64_t)(t->n + 1) * 2 > (uint64_t)t->mask + 1) {
         SDB_TRY(grow(t, err));
+        e = probe(t, key, len, hash);
+    }
     if ((copy = sdb_alloc_get(&t->al, len ? len : 1, err)) == NULL)
         return err->code;
     if (len)
@@ -139,9 +170,11 @@ sdb_rc sdb_gtab_find(sdb_gtab *t, const void *key, uint32_t len, uint64_t hash, 
     t->keys[g].p = copy;
     t->keys[g].len = len;
     t->hashes[g] = hash;
-    for (s = (uint32_t)hash & t->mask; t->slots[s] != 0; s = (s + 1) & t->mask)
-        ;
-    t->slots[s] = slot_of(hash, g);
+    e->hash = hash;
+    e->gid1 = g + 1;
+    e->len = len;
+    if (len <= SDB_GTAB_INLINE)
+        inline_words(key, len, e->inl);
     *gid = g;
     return SDB_OK;
 }
