@@ -341,7 +341,11 @@ sdb_rc sdb_agg_update_rows(const sdb_aggdef *d, sdb_gtab *t, uint8_t *const *row
             SDB_TRY(qx_push(t, (qx_state *)ROW(j), x, err));
         }
         return SDB_OK;
-    case SDB_AGG_QUANTILE:
+    case SDB_AGG_QUANTILE: {
+        /* gathered, then added in one call that computes the buckets ahead */
+        sdb_sketch *sk[256];
+        double xv[256];
+        uint32_t k = 0;
         for (j = 0; j < n; j++) {
             uint32_t i = sel[j] & m;
             sdb_sketch *s = (sdb_sketch *)ROW(j);
@@ -350,9 +354,15 @@ sdb_rc sdb_agg_update_rows(const sdb_aggdef *d, sdb_gtab *t, uint8_t *const *row
             if (s->count == 0 && s->pos.c == NULL && s->neg.c == NULL && s->min == 0 &&
                 s->max == 0)
                 sdb_sketch_init(s);
-            SDB_TRY(sdb_sketch_add(s, &t->al, as_f64(arg, i), err));
+            sk[k] = s;
+            xv[k++] = as_f64(arg, i);
+            if (k == 256) {
+                SDB_TRY(sdb_sketch_add_many(sk, xv, k, &t->al, err));
+                k = 0;
+            }
         }
-        return SDB_OK;
+        return sdb_sketch_add_many(sk, xv, k, &t->al, err);
+    }
     }
 #undef ROW
     return SDB_OK;
