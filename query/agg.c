@@ -306,20 +306,41 @@ sdb_rc sdb_agg_update_rows(const sdb_aggdef *d, sdb_gtab *t, uint8_t *const *row
         }
         return SDB_OK;
     }
-    case SDB_AGG_COUNT_DISTINCT:
-        for (j = 0; j < n; j++) {
-            uint32_t i = sel[j] & m, g;
-            char tmp[8];
-            const char *p;
-            uint32_t len;
-            sdb_gtab *set = NULL;
-            if (!VALID(valid, i))
-                continue;
-            len = value_bytes(arg, i, tmp, &p);
-            SDB_TRY(set_for(t, ROW(j), &set, err));
-            SDB_TRY(sdb_gtab_find(set, p, len, sdb_hash64(p, len), &g, err));
+    case SDB_AGG_COUNT_DISTINCT: {
+        /* hashes and sets of a batch first, then the inserts with the slots of values a
+           few ahead prefetched */
+        enum { BATCH = 256, AHEAD = 8 };
+        uint64_t h[BATCH];
+        sdb_gtab *sets[BATCH];
+        uint32_t rowof[BATCH];
+        for (uint32_t base = 0; base < n; base += BATCH) {
+            uint32_t bn = n - base < BATCH ? n - base : BATCH, k = 0;
+            for (j = base; j < base + bn; j++) {
+                uint32_t i = sel[j] & m;
+                char tmp[8];
+                const char *p;
+                uint32_t len;
+                if (!VALID(valid, i))
+                    continue;
+                len = value_bytes(arg, i, tmp, &p);
+                SDB_TRY(set_for(t, ROW(j), &sets[k], err));
+                h[k] = sdb_hash64(p, len);
+                rowof[k++] = i;
+            }
+            for (uint32_t x = 0; x < k && x < AHEAD; x++)
+                sdb_gtab_prefetch(sets[x], h[x]);
+            for (uint32_t x = 0; x < k; x++) {
+                uint32_t g, len;
+                char tmp[8];
+                const char *p;
+                if (x + AHEAD < k)
+                    sdb_gtab_prefetch(sets[x + AHEAD], h[x + AHEAD]);
+                len = value_bytes(arg, rowof[x], tmp, &p);
+                SDB_TRY(sdb_gtab_find(sets[x], p, len, h[x], &g, err));
+            }
         }
         return SDB_OK;
+    }
     case SDB_AGG_APPROX_DISTINCT:
         for (j = 0; j < n; j++) {
             uint32_t i = sel[j] & m;
@@ -456,8 +477,13 @@ sdb_rc sdb_agg_merge(const sdb_aggdef *d, sdb_gtab *t, uint8_t *dst, const uint8
         if (bs == NULL)
             return SDB_OK;
         SDB_TRY(set_for(t, dst, &as, err));
-        for (uint32_t k = 0; k < bs->n; k++)
+        for (uint32_t k = 0; k < bs->n && k < 8; k++)
+            sdb_gtab_prefetch(as, bs->hashes[k]);
+        for (uint32_t k = 0; k < bs->n; k++) {
+            if (k + 8 < bs->n)
+                sdb_gtab_prefetch(as, bs->hashes[k + 8]);
             SDB_TRY(sdb_gtab_find(as, bs->keys[k].p, bs->keys[k].len, bs->hashes[k], &g, err));
+        }
         return SDB_OK;
     }
     case SDB_AGG_APPROX_DISTINCT:

@@ -181,12 +181,18 @@ static void *worker_main(void *arg)
                !atomic_load(&q->done))
             pthread_cond_wait(&q->advance, &q->mx);
         pthread_mutex_unlock(&q->mx);
+        /* a hash table sized like the worker's last one: morsels of one query tend to have
+           alike numbers of groups, and growing step by step rehashes and refaults memory */
         if (partial_create(q, &pt, &err) != SDB_OK ||
+            (q->agg && q->dense_n == 0 &&
+             sdb_gtab_reserve(&pt->tab, w.last_groups, &err) != SDB_OK) ||
             sdb_exec_run_morsel(&w, mi, pt, &err) != SDB_OK) {
             partial_destroy(q, pt);
             sdb_exec_fail(q, &err);
             break;
         }
+        if (q->agg)
+            w.last_groups = pt->tab.n;
         if (deliver(q, mi, pt, &err) != SDB_OK) {
             sdb_exec_fail(q, &err);
             break;

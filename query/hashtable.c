@@ -34,6 +34,8 @@ sdb_rc sdb_gtab_init(sdb_gtab *t, const sdb_alloc *al, uint32_t stride, uint32_t
     return SDB_OK;
 }
 
+static sdb_rc key_room(sdb_gtab *t, uint32_t ncap, sdb_err *err);
+
 /* A new group: a state row and, in hash mode, room for its key. */
 static sdb_rc add_group(sdb_gtab *t, uint32_t *gid, sdb_err *err)
 {
@@ -56,21 +58,8 @@ static sdb_rc add_group(sdb_gtab *t, uint32_t *gid, sdb_err *err)
         memset(t->pages[p], 0, (size_t)SDB_GTAB_PAGE * t->stride);
         t->npages = p + 1;
     }
-    if (t->n == t->kcap) {
-        uint32_t ncap = t->kcap ? t->kcap * 2 : 64;
-        uint64_t *nh = sdb_alloc_get(&t->al, (size_t)ncap * 8, err);
-        sdb_str *nk = t->dense ? NULL : sdb_alloc_get(&t->al, (size_t)ncap * sizeof *nk, err);
-        if (nh == NULL || (!t->dense && nk == NULL))
-            return err->code;
-        if (t->n) {
-            memcpy(nh, t->hashes, (size_t)t->n * 8);
-            if (!t->dense)
-                memcpy(nk, t->keys, (size_t)t->n * sizeof *nk);
-        }
-        t->hashes = nh;
-        t->keys = nk;
-        t->kcap = ncap;
-    }
+    if (t->n == t->kcap)
+        SDB_TRY(key_room(t, t->kcap ? t->kcap * 2 : 64, err));
     *gid = t->n++;
     return SDB_OK;
 }
@@ -128,9 +117,10 @@ bool sdb_gtab_lookup(const sdb_gtab *t, const void *key, uint32_t len, uint64_t 
     return true;
 }
 
-static sdb_rc grow(sdb_gtab *t, sdb_err *err)
+/* Rehash into ncap slots (a power of two above twice the groups). */
+static sdb_rc resize(sdb_gtab *t, uint32_t ncap, sdb_err *err)
 {
-    uint32_t ncap = (t->mask + 1) * 2, nmask = ncap - 1;
+    uint32_t nmask = ncap - 1;
     sdb_gslot *ns = alloc_slots(&t->al, ncap, err);
     if (ns == NULL)
         return err->code;
@@ -145,6 +135,43 @@ static sdb_rc grow(sdb_gtab *t, sdb_err *err)
     }
     t->slots = ns;
     t->mask = nmask;
+    return SDB_OK;
+}
+
+static sdb_rc grow(sdb_gtab *t, sdb_err *err)
+{
+    return resize(t, (t->mask + 1) * 2, err);
+}
+
+/* Room for ncap groups in keys and hashes. */
+static sdb_rc key_room(sdb_gtab *t, uint32_t ncap, sdb_err *err)
+{
+    uint64_t *nh = sdb_alloc_get(&t->al, (size_t)ncap * 8, err);
+    sdb_str *nk = t->dense ? NULL : sdb_alloc_get(&t->al, (size_t)ncap * sizeof *nk, err);
+    if (nh == NULL || (!t->dense && nk == NULL))
+        return err->code;
+    if (t->n) {
+        memcpy(nh, t->hashes, (size_t)t->n * 8);
+        if (!t->dense)
+            memcpy(nk, t->keys, (size_t)t->n * sizeof *nk);
+    }
+    t->hashes = nh;
+    t->keys = nk;
+    t->kcap = ncap;
+    return SDB_OK;
+}
+
+sdb_rc sdb_gtab_reserve(sdb_gtab *t, uint32_t n, sdb_err *err)
+{
+    uint32_t cap = t->mask + 1;
+    if (t->dense || n > SDB_GTAB_MAX_GROUPS)
+        return SDB_OK;
+    while ((uint64_t)n * 2 > cap)
+        cap *= 2;
+    if (cap != t->mask + 1)
+        SDB_TRY(resize(t, cap, err));
+    if (n > t->kcap)
+        SDB_TRY(key_room(t, n, err));
     return SDB_OK;
 }
 

@@ -51,6 +51,9 @@ typedef struct sdb_gtab {
  * stride 0 the table is a set of keys (no states). */
 sdb_rc sdb_gtab_init(sdb_gtab *t, const sdb_alloc *al, uint32_t stride, uint32_t dense_n,
                      sdb_err *err);
+/* Hash mode: make room for n groups in all (slots and key arrays), so that a table that is
+ * going to hold about n groups does not grow step by step. */
+sdb_rc sdb_gtab_reserve(sdb_gtab *t, uint32_t n, sdb_err *err);
 /* The group id of key (hash mode), inserting it when new (*is_new set). The key bytes are
  * copied. */
 sdb_rc sdb_gtab_find(sdb_gtab *t, const void *key, uint32_t len, uint64_t hash, uint32_t *gid,

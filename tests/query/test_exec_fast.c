@@ -177,3 +177,32 @@ Test(exec_fast, branch_free_sum_and_avg_ignore_garbage_under_nulls)
         }
     }
 }
+
+Test(exec_fast, reserved_group_table_holds_its_groups_without_growing)
+{
+    sdb_alloc al = {&qm, NULL};
+    sdb_gtab t, d;
+    uint32_t g, mask;
+    cr_assert_eq(sdb_gtab_init(&t, &al, 16, 0, &err), SDB_OK);
+    cr_assert_eq(sdb_gtab_find(&t, "early", 5, 99, &g, &err), SDB_OK);
+    cr_assert_eq(sdb_gtab_reserve(&t, 3000, &err), SDB_OK);
+    mask = t.mask;
+    cr_assert_geq((uint64_t)mask + 1, 6000);
+    for (uint64_t k = 0; k < 2999; k++) {
+        cr_assert_eq(sdb_gtab_find(&t, &k, 8, k * 0x9e3779b97f4a7c15ULL, &g, &err), SDB_OK);
+        cr_assert_eq(g, k + 1);
+        sdb_gtab_state(&t, g)[0] = (uint8_t)k;
+    }
+    cr_assert_eq(t.mask, mask);
+    cr_assert(sdb_gtab_lookup(&t, "early", 5, 99, &g));
+    cr_assert_eq(g, 0);
+    for (uint64_t k = 0; k < 2999; k++) {
+        cr_assert(sdb_gtab_lookup(&t, &k, 8, k * 0x9e3779b97f4a7c15ULL, &g));
+        cr_assert_eq(sdb_gtab_state(&t, g)[0], (uint8_t)k);
+    }
+    /* dense tables have no slots to reserve */
+    cr_assert_eq(sdb_gtab_init(&d, &al, 8, 100, &err), SDB_OK);
+    cr_assert_eq(sdb_gtab_reserve(&d, 1000, &err), SDB_OK);
+    cr_assert_eq(sdb_gtab_find_dense(&d, 42, &g, &err), SDB_OK);
+    cr_assert_eq(g, 0);
+}
