@@ -126,6 +126,7 @@ static sdb_rc worker_init(qctx *q, worker *w, sdb_err *err)
     WALLOC(w->sels, (size_t)(SDB_BLOCK_ROWS / SDB_VEC_SIZE) * SDB_VEC_SIZE * sizeof *w->sels);
     WALLOC(w->nsels, (SDB_BLOCK_ROWS / SDB_VEC_SIZE) * sizeof *w->nsels);
     WALLOC(w->tmpsel, SDB_VEC_SIZE * sizeof *w->tmpsel);
+    WALLOC(w->skip, (q->nconj + 1) * sizeof *w->skip);
     WALLOC(w->conj, (q->nconj + 1) * sizeof *w->conj);
     WALLOC(w->gst, (q->ngroup + 1) * sizeof *w->gst);
     WALLOC(w->ast, (q->naggs + 1) * sizeof *w->ast);
@@ -208,24 +209,25 @@ static sdb_rc prepare(qctx *q, sdb_err *err)
     const sdb_query_spec *sp = q->sp;
     uint32_t nc = q->ncols;
     if ((q->need = sdb_qmem_calloc(q->m, nc + 1, 1, err)) == NULL ||
-        (q->need_filter = sdb_qmem_calloc(q->m, nc + 1, 1, err)) == NULL)
+        (q->need_filter = sdb_qmem_calloc(q->m, nc + 1, 1, err)) == NULL ||
+        (q->need_out = sdb_qmem_calloc(q->m, nc + 1, 1, err)) == NULL)
         return err->code;
     mark_cols(sp->where, q->need_filter, nc);
-    mark_cols(sp->where, q->need, nc);
     for (uint32_t k = 0; k < sp->ngroup; k++)
-        mark_cols(sp->group[k], q->need, nc);
+        mark_cols(sp->group[k], q->need_out, nc);
     for (uint32_t k = 0; k < sp->naggs; k++)
-        mark_cols(sp->aggs[k].arg, q->need, nc);
+        mark_cols(sp->aggs[k].arg, q->need_out, nc);
     if (!q->agg)
         for (uint32_t k = 0; k < sp->nout; k++)
-            mark_cols(sp->out[k], q->need, nc);
+            mark_cols(sp->out[k], q->need_out, nc);
+    for (uint32_t c = 0; c < nc; c++)
+        q->need[c] = q->need_out[c] || q->need_filter[c];
     SDB_TRY(sdb_exec_map_columns(q, err));
     if (sp->where != NULL) {
         if (sp->where->type != SDB_TYPE_BOOL)
             return SDB_FAIL(err, SDB_ERR_SCHEMA, "where must be bool, not %s",
                             sdb_type_name(sp->where->type));
-        SDB_TRY(sdb_exec_split_conj(q, sp->where, err));
-        SDB_TRY(sdb_exec_extract(q, sp->where, err));
+        SDB_TRY(sdb_exec_split_conj(q, sp->where, err)); /* also extracts the predicates */
     }
     if (!q->agg) {
         if (sp->nout == 0 || sp->nout > 255)

@@ -74,8 +74,11 @@ typedef struct qctx {
     bool *need, *need_filter;     /* per column: used by the query / by the where clause */
     int32_t *segcol;              /* [unit * ncols + col]: column index in the unit, or -1 */
     sdb_dict *dicts;              /* [unit * ncols + col] for symbol columns */
+    bool *need_out;               /* per column: used outside the where clause */
     uint32_t nconj;               /* where conjuncts */
     sdb_prog **conj;              /* compiled, applied in order */
+    int32_t *conj_pred;           /* per conjunct: the pruning predicate it is, or -1 */
+    bool *conj_cols;              /* [k * ncols + col]: conjunct k reads col */
     uint32_t npreds;              /* pruning predicates */
     pred *preds;
     morsel *ms;                   /* morsels that survived pruning, in scan order */
@@ -123,6 +126,7 @@ typedef struct worker {
     uint32_t *sels;               /* per vector of the morsel: SDB_VEC_SIZE selected rows */
     uint32_t *nsels;              /* per vector of the morsel: rows selected */
     uint32_t *tmpsel;             /* SDB_VEC_SIZE: filter output */
+    bool *skip;                   /* per conjunct: true of every row of the current morsel */
     sdb_prog_state **conj, **gst, **ast, **ost; /* states of conj, gprog, aprog, oprog */
     uint32_t gids[SDB_VEC_SIZE];  /* group of each selected row */
     uint8_t *rows[SDB_VEC_SIZE];  /* its state row */
