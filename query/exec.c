@@ -55,20 +55,33 @@ static void partial_destroy(qctx *q, partial *pt)
         sdb_qmem_local_destroy(q->m, pt->arena);
 }
 
-/* Hand partial mi over; merge every partial that is next in morsel order. */
+/* Hand partial mi over; merge every partial that is next in morsel order. One thread at a
+ * time merges (q->merging), outside the lock, so that a worker handing over a partial while
+ * another merges goes straight back to scanning; the merging thread picks that partial up
+ * when its turn comes. */
 static sdb_rc deliver(qctx *q, uint32_t mi, partial *pt, sdb_err *err)
 {
     sdb_rc rc = SDB_OK;
     pthread_mutex_lock(&q->mx);
     q->pending[mi] = pt;
+    if (q->merging) {
+        pthread_mutex_unlock(&q->mx);
+        return SDB_OK;
+    }
+    q->merging = true;
     while (rc == SDB_OK && q->next < q->nms && q->pending[q->next] != NULL) {
         partial *p = q->pending[q->next];
-        if (!q->failed)
-            rc = merge_partial(q, p, err);
+        bool failed = q->failed;
         q->pending[q->next] = NULL;
+        pthread_mutex_unlock(&q->mx);
+        if (!failed)
+            rc = merge_partial(q, p, err);
         partial_destroy(q, p);
+        pthread_mutex_lock(&q->mx);
         q->next++;
+        pthread_cond_broadcast(&q->advance);
     }
+    q->merging = false;
     pthread_cond_broadcast(&q->advance);
     pthread_mutex_unlock(&q->mx);
     return rc;

@@ -95,7 +95,8 @@ typedef struct qctx {
     uint32_t nout;                /* output expressions */
     sdb_prog **oprog;             /* compiled (projection only) */
     /* merge */
-    pthread_mutex_t mx;           /* guards pending, next, global, res, failed, ferr */
+    pthread_mutex_t mx;           /* guards pending, next, merging, failed, ferr */
+    bool merging;                 /* a thread is merging: it alone touches global and res */
     pthread_cond_t advance;       /* signalled when `next` moves or the query fails */
     uint32_t window;              /* morsels a worker may run ahead of `next` */
     partial **pending;            /* nms slots: finished, not yet merged */
