@@ -166,7 +166,7 @@ sdb_rc sdb_gtab_reserve(sdb_gtab *t, uint32_t n, sdb_err *err)
     uint32_t cap = t->mask + 1;
     if (t->dense || n > SDB_GTAB_MAX_GROUPS)
         return SDB_OK;
-    while ((uint64_t)n * 2 > cap)
+    while ((uint64_t)n * 4 > (uint64_t)cap * 3)
         cap *= 2;
     if (cap != t->mask + 1)
         SDB_TRY(resize(t, cap, err));
@@ -185,7 +185,7 @@ sdb_rc sdb_gtab_find(sdb_gtab *t, const void *key, uint32_t len, uint64_t hash, 
         *gid = e->gid1 - 1;
         return SDB_OK;
     }
-    if ((uint64_t)(t->n + 1) * 2 > (uint64_t)t->mask + 1) {
+    if ((uint64_t)(t->n + 1) * 4 > ((uint64_t)t->mask + 1) * 3) {
         SDB_TRY(grow(t, err));
         e = probe(t, key, len, hash);
     }

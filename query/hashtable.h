@@ -40,7 +40,7 @@ typedef struct sdb_gtab {
     sdb_str *keys;         /* per group: the key bytes (hash mode) */
     uint64_t *hashes;      /* per group (hash mode); the dense key (dense mode) */
     uint32_t kcap;         /* entries allocated in keys/hashes */
-    sdb_gslot *slots;      /* hash mode: mask + 1 slots, at most half used */
+    sdb_gslot *slots;      /* hash mode: mask + 1 slots, at most 3/4 used */
     uint32_t mask;         /* slots - 1 */
     bool dense;
     uint32_t dense_n;      /* dense keys 0..dense_n-1 */
