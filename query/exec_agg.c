@@ -47,6 +47,24 @@ static void key_put(sdb_buf *b, const void *p, size_t n)
     b->len += n;
 }
 
+/* Keys a and b of len bytes are equal. Both lie in w->keys, which has 16 bytes of room
+ * past its end, so short keys compare as two words each. */
+static inline bool same_key(const uint8_t *a, const uint8_t *b, uint32_t len)
+{
+    if (len <= 16) {
+        uint64_t a0, a1, b0, b1, m0, m1;
+        memcpy(&a0, a, 8);
+        memcpy(&a1, a + 8, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&b1, b + 8, 8);
+        /* only the first len bytes count */
+        m0 = len >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * len)) - 1;
+        m1 = len >= 16 ? ~UINT64_C(0) : len <= 8 ? 0 : (UINT64_C(1) << (8 * (len - 8))) - 1;
+        return ((a0 ^ b0) & m0) == 0 && ((a1 ^ b1) & m1) == 0;
+    }
+    return memcmp(a, b, len) == 0;
+}
+
 static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_chunk *ch,
                            const uint32_t *sel, uint32_t n, sdb_err *err)
 {
@@ -95,40 +113,62 @@ static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_c
                 need += 4 + (size_t)v->v.str[v->is_const ? 0 : sel[j]].len;
     }
     w->keys.len = 0;
-    SDB_TRY(sdb_buf_reserve(&w->keys, need, err));
-    for (j = 0; j < n; j++) {
-        uint32_t i = sel[j];
-        w->koff[j] = w->keys.len;
-        for (k = 0; k < q->ngroup; k++) {
-            const sdb_vec *v = kv[k];
-            uint32_t x = v->is_const ? 0 : i;
-            uint8_t isnull = !sdb_vec_valid(v, i);
-            key_put(&w->keys, &isnull, 1);
-            if (isnull)
-                continue;
-            if (q->keys[k].sym) {
-                key_put(&w->keys, &q->keys[k].map[mo->unit][v->v.code[x]], 4);
+    SDB_TRY(sdb_buf_reserve(&w->keys, need + 16, err)); /* 16: see same_key */
+    if (q->ngroup == 1 && kv[0]->type == SDB_TYPE_STRING && !q->keys[0].sym) {
+        /* one string key, the common hash case: no per-key dispatch */
+        const sdb_vec *v = kv[0];
+        uint8_t *out = w->keys.data;
+        size_t at = 0;
+        for (j = 0; j < n; j++) {
+            uint32_t i = sel[j], x = v->is_const ? 0 : i;
+            w->koff[j] = at;
+            if (!sdb_vec_valid(v, i)) {
+                out[at++] = 1;
                 continue;
             }
-            switch (v->type) {
-            case SDB_TYPE_STRING: {
-                uint32_t len = v->v.str[x].len;
-                key_put(&w->keys, &len, 4);
-                if (len)
-                    key_put(&w->keys, v->v.str[x].p, len);
-                break;
-            }
-            case SDB_TYPE_BOOL: key_put(&w->keys, &v->v.b8[x], 1); break;
-            case SDB_TYPE_FLOAT64: {
-                double f = v->v.f64[x];
-                if (f == 0)
-                    f = 0;
-                if (isnan(f))
-                    f = NAN;
-                key_put(&w->keys, &f, 8);
-                break;
-            }
-            default: key_put(&w->keys, &v->v.i64[x], 8); break;
+            uint32_t len = v->v.str[x].len;
+            out[at] = 0;
+            memcpy(out + at + 1, &len, 4);
+            if (len)
+                memcpy(out + at + 5, v->v.str[x].p, len);
+            at += 5 + (size_t)len;
+        }
+        w->keys.len = at;
+    } else {
+        for (j = 0; j < n; j++) {
+            uint32_t i = sel[j];
+            w->koff[j] = w->keys.len;
+            for (k = 0; k < q->ngroup; k++) {
+                const sdb_vec *v = kv[k];
+                uint32_t x = v->is_const ? 0 : i;
+                uint8_t isnull = !sdb_vec_valid(v, i);
+                key_put(&w->keys, &isnull, 1);
+                if (isnull)
+                    continue;
+                if (q->keys[k].sym) {
+                    key_put(&w->keys, &q->keys[k].map[mo->unit][v->v.code[x]], 4);
+                    continue;
+                }
+                switch (v->type) {
+                case SDB_TYPE_STRING: {
+                    uint32_t len = v->v.str[x].len;
+                    key_put(&w->keys, &len, 4);
+                    if (len)
+                        key_put(&w->keys, v->v.str[x].p, len);
+                    break;
+                }
+                case SDB_TYPE_BOOL: key_put(&w->keys, &v->v.b8[x], 1); break;
+                case SDB_TYPE_FLOAT64: {
+                    double f = v->v.f64[x];
+                    if (f == 0)
+                        f = 0;
+                    if (isnan(f))
+                        f = NAN;
+                    key_put(&w->keys, &f, 8);
+                    break;
+                }
+                default: key_put(&w->keys, &v->v.i64[x], 8); break;
+                }
             }
         }
     }
@@ -138,7 +178,7 @@ static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_c
         uint32_t len = (uint32_t)(w->koff[j + 1] - w->koff[j]);
         /* runs of equal keys (time buckets of sorted data) skip hashing and probing */
         w->same[j] = j > 0 && len == w->koff[j] - w->koff[j - 1] &&
-                     memcmp(kp, w->keys.data + w->koff[j - 1], len) == 0;
+                     same_key(kp, w->keys.data + w->koff[j - 1], len);
         if (!w->same[j])
             w->khash[j] = sdb_hash64(kp, len);
     }

@@ -175,6 +175,25 @@ sdb_rc sdb_gtab_reserve(sdb_gtab *t, uint32_t n, sdb_err *err)
     return SDB_OK;
 }
 
+/* Room for a key copy of len bytes: short keys share chunks (one allocation, and one charge
+ * to the query's budget, per 16 KiB of keys), long ones get their own. */
+static char *key_copy_room(sdb_gtab *t, uint32_t len, sdb_err *err)
+{
+    enum { KCHUNK = 16384 };
+    char *p;
+    if (len > KCHUNK / 16)
+        return sdb_alloc_get(&t->al, len, err);
+    if (t->kleft < len || t->kfree == NULL) {
+        if ((t->kfree = sdb_alloc_get(&t->al, KCHUNK, err)) == NULL)
+            return NULL;
+        t->kleft = KCHUNK;
+    }
+    p = t->kfree;
+    t->kfree += len;
+    t->kleft -= len;
+    return p;
+}
+
 sdb_rc sdb_gtab_find(sdb_gtab *t, const void *key, uint32_t len, uint64_t hash, uint32_t *gid,
                      sdb_err *err)
 {
@@ -189,7 +208,7 @@ sdb_rc sdb_gtab_find(sdb_gtab *t, const void *key, uint32_t len, uint64_t hash, 
         SDB_TRY(grow(t, err));
         e = probe(t, key, len, hash);
     }
-    if ((copy = sdb_alloc_get(&t->al, len ? len : 1, err)) == NULL)
+    if ((copy = key_copy_room(t, len, err)) == NULL)
         return err->code;
     if (len)
         memcpy(copy, key, len);

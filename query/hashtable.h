@@ -40,6 +40,8 @@ typedef struct sdb_gtab {
     sdb_str *keys;         /* per group: the key bytes (hash mode) */
     uint64_t *hashes;      /* per group (hash mode); the dense key (dense mode) */
     uint32_t kcap;         /* entries allocated in keys/hashes */
+    char *kfree;           /* hash mode: room for key copies, taken from the allocator in */
+    size_t kleft;          /* chunks (bytes left at kfree) */
     sdb_gslot *slots;      /* hash mode: mask + 1 slots, at most 3/4 used */
     uint32_t mask;         /* slots - 1 */
     bool dense;
