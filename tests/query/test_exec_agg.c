@@ -429,6 +429,21 @@ Test(exec_agg, conjuncts_true_of_whole_blocks_are_skipped_and_results_match)
     cr_assert_not_null(nn, "%s", err.msg);
     cr_assert_eq(count_where(op2(SDB_PX_AND, b, nn), &st), want);
     cr_assert_leq(st.blocks_decoded, 1);
+    /* IS [NOT] NULL from validity alone, on rows another conjunct selected */
+    int64_t want3 = 0, want4 = 0;
+    FOR_ROWS(t) {
+        want3 += t.has[C_TOK] && t.i[C_TOK] > 100 && !t.has[C_COST];
+        want4 += t.has[C_TOK] && t.i[C_TOK] > 100 && t.has[C_COST];
+    }
+    sdb_pexpr *cn = sdb_pexpr_make(&qm, SDB_PX_IS_NULL, (sdb_pexpr *[]){col(C_COST)}, 1, &err);
+    sdb_pexpr *cnn = sdb_pexpr_make(&qm, SDB_PX_IS_NOT_NULL, (sdb_pexpr *[]){col(C_COST)}, 1,
+                                    &err);
+    cr_assert_eq(count_where(op2(SDB_PX_AND, op2(SDB_PX_GT, col(C_TOK),
+                                                 sdb_pexpr_i64(&qm, 100, &err)), cn), &st), want3);
+    cr_assert_eq(count_where(op2(SDB_PX_AND, op2(SDB_PX_GT, col(C_TOK),
+                                                 sdb_pexpr_i64(&qm, 100, &err)), cnn), &st), want4);
+    cr_assert_gt(want3, 0);
+    cr_assert_gt(want4, 0);
 }
 
 Test(exec_agg, trace_id_lookup_reads_one_block)
