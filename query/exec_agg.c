@@ -134,6 +134,23 @@ static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_c
             at += 5 + (size_t)len;
         }
         w->keys.len = at;
+    } else if (q->ngroup == 1 && sdb_type_is_i64(kv[0]->type) && !q->keys[0].sym) {
+        /* one integer or timestamp key (time buckets): likewise */
+        const sdb_vec *v = kv[0];
+        uint8_t *out = w->keys.data;
+        size_t at = 0;
+        for (j = 0; j < n; j++) {
+            uint32_t i = sel[j], x = v->is_const ? 0 : i;
+            w->koff[j] = at;
+            if (!sdb_vec_valid(v, i)) {
+                out[at++] = 1;
+                continue;
+            }
+            out[at] = 0;
+            memcpy(out + at + 1, &v->v.i64[x], 8);
+            at += 9;
+        }
+        w->keys.len = at;
     } else {
         for (j = 0; j < n; j++) {
             uint32_t i = sel[j];

@@ -219,10 +219,14 @@ static inline int32_t bucket_of(double v)
     r = m * inv_m0[k] - 1.0;
     l = r * (1.0 + r * (-0.5 + r * (1.0 / 3 + r * (-0.25 + r * (0.2 - r * (1.0 / 6))))));
     x = ((double)e * 0x1.62e42fefa39efp-1 + ln_m0[k] + l) * (1.0 / log(GAMMA));
-    f = ceil(x);
+    /* ceil without libm: |x| < 40,000, so truncation to int is exact and one up where it
+       fell below x */
+    int32_t i = (int32_t)x;
+    i += (double)i < x;
+    f = (double)i;
     if (f - x < 1e-7 || f - x > 1.0 - 1e-7)
         return bucket_exact(v);
-    return (int32_t)f;
+    return i;
 }
 
 static double bucket_value(int32_t i)
