@@ -190,6 +190,7 @@ static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_c
         }
     }
     w->koff[n] = w->keys.len;
+    memset(w->keys.data + w->keys.len, 0, 16); /* same_key may read these */
     for (j = 0; j < n; j++) {
         const uint8_t *kp = w->keys.data + w->koff[j];
         uint32_t len = (uint32_t)(w->koff[j + 1] - w->koff[j]);
