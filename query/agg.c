@@ -141,6 +141,8 @@ static sdb_rc set_for(sdb_gtab *t, uint8_t *st, sdb_gtab **out, sdb_err *err)
         if ((set = sdb_alloc_get(&t->al, sizeof *set, err)) == NULL)
             return err->code;
         SDB_TRY(sdb_gtab_init(set, &t->al, 0, 0, err));
+        if (t->set_hint > 0)
+            SDB_TRY(sdb_gtab_reserve(set, t->set_hint, err));
         memcpy(st, &set, sizeof set);
     }
     *out = set;
@@ -387,6 +389,20 @@ sdb_rc sdb_agg_update_rows(const sdb_aggdef *d, sdb_gtab *t, uint8_t *const *row
     }
 #undef ROW
     return SDB_OK;
+}
+
+uint32_t sdb_agg_set_max(const sdb_aggdef *d, const sdb_gtab *t)
+{
+    uint32_t mx = 0;
+    if (d->kind != SDB_AGG_COUNT_DISTINCT)
+        return 0;
+    for (uint32_t g = 0; g < t->n; g++) {
+        const sdb_gtab *set;
+        memcpy(&set, sdb_gtab_state(t, g) + d->off, sizeof set);
+        if (set != NULL && set->n > mx)
+            mx = set->n;
+    }
+    return mx;
 }
 
 sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, const sdb_vec *arg,

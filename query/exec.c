@@ -183,6 +183,7 @@ static void *worker_main(void *arg)
     for (;;) {
         uint32_t mi;
         partial *pt = NULL;
+        sdb_rc rc;
         if (sdb_exec_stopping(q) || atomic_load(&q->done))
             break;
         mi = atomic_fetch_add(&q->next_morsel, 1);
@@ -195,18 +196,30 @@ static void *worker_main(void *arg)
                !atomic_load(&q->done))
             pthread_cond_wait(&q->advance, &q->mx);
         pthread_mutex_unlock(&q->mx);
-        /* a hash table sized like the worker's last one: morsels of one query tend to have
-           alike numbers of groups, and growing step by step rehashes and refaults memory */
-        if (partial_create(q, &pt, &err) != SDB_OK ||
-            (q->agg && q->dense_n == 0 &&
-             sdb_gtab_reserve(&pt->tab, w.last_groups, &err) != SDB_OK) ||
-            sdb_exec_run_morsel(&w, mi, pt, &err) != SDB_OK) {
+        /* a hash table (and distinct sets) sized like the worker's last ones: morsels of one
+           query tend to have alike numbers of groups and values, and growing step by step
+           rehashes and refaults memory */
+        rc = partial_create(q, &pt, &err);
+        if (rc == SDB_OK && q->agg) {
+            pt->tab.set_hint = w.last_set;
+            if (q->dense_n == 0)
+                rc = sdb_gtab_reserve(&pt->tab, w.last_groups, &err);
+        }
+        if (rc == SDB_OK)
+            rc = sdb_exec_run_morsel(&w, mi, pt, &err);
+        if (rc != SDB_OK) {
             partial_destroy(q, pt);
             sdb_exec_fail(q, &err);
             break;
         }
-        if (q->agg)
+        if (q->agg) {
             w.last_groups = pt->tab.n;
+            w.last_set = 0;
+            for (uint32_t a = 0; a < q->naggs; a++) {
+                uint32_t m = sdb_agg_set_max(&q->adefs[a], &pt->tab);
+                w.last_set = m > w.last_set ? m : w.last_set;
+            }
+        }
         if (deliver(q, mi, pt, &err) != SDB_OK) {
             sdb_exec_fail(q, &err);
             break;

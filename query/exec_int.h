@@ -132,6 +132,7 @@ typedef struct worker {
     uint32_t gids[SDB_VEC_SIZE];  /* group of each selected row */
     uint8_t *rows[SDB_VEC_SIZE];  /* its state row */
     uint32_t last_groups;         /* groups of the worker's last partial (hash mode sizing) */
+    uint32_t last_set;            /* largest distinct set of its last partial (set sizing) */
     sdb_buf keys;                 /* serialized group keys of the vector's selected rows */
     size_t koff[SDB_VEC_SIZE + 1];   /* row j's key: keys.data[koff[j] .. koff[j + 1]) */
     uint64_t khash[SDB_VEC_SIZE]; /* row j's key hash; unused when same[j] */

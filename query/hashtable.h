@@ -40,6 +40,8 @@ typedef struct sdb_gtab {
     sdb_str *keys;         /* per group: the key bytes (hash mode) */
     uint64_t *hashes;      /* per group (hash mode); the dense key (dense mode) */
     uint32_t kcap;         /* entries allocated in keys/hashes */
+    uint32_t set_hint;     /* distinct sets created in this table's states start with room
+                              for this many values (0: small) */
     char *kfree;           /* hash mode: room for key copies, taken from the allocator in */
     size_t kleft;          /* chunks (bytes left at kfree) */
     sdb_gslot *slots;      /* hash mode: mask + 1 slots, at most 3/4 used */

@@ -206,3 +206,47 @@ Test(exec_fast, reserved_group_table_holds_its_groups_without_growing)
     cr_assert_eq(sdb_gtab_find_dense(&d, 42, &g, &err), SDB_OK);
     cr_assert_eq(g, 0);
 }
+
+Test(exec_fast, distinct_sets_sized_by_hint_count_the_same)
+{
+    sdb_alloc al = {&qm, NULL};
+    static int64_t iv[SDB_VEC_SIZE];
+    static uint32_t sel[SDB_VEC_SIZE], gids[SDB_VEC_SIZE];
+    uint64_t valid[SDB_VEC_WORDS];
+    sdb_aggdef d, s;
+    memset(valid, 0xff, sizeof valid);
+    valid[0] &= ~UINT64_C(1); /* row 0 is NULL */
+    for (uint32_t i = 0; i < SDB_VEC_SIZE; i++) {
+        sel[i] = i;
+        gids[i] = i % 3 == 0;
+        iv[i] = (int64_t)(i % 700); /* group 1: i % 3 == 0 */
+    }
+    sdb_vec v = {.type = SDB_TYPE_INT64, .v.i64 = iv, .valid = valid};
+    cr_assert_eq(sdb_agg_define(SDB_AGG_COUNT_DISTINCT, SDB_TYPE_INT64, 0, &d, &err), SDB_OK);
+    cr_assert_eq(sdb_agg_define(SDB_AGG_SUM, SDB_TYPE_INT64, 0, &s, &err), SDB_OK);
+    for (uint32_t hint = 0; hint <= 5000; hint += 5000) {
+        sdb_gtab t;
+        uint32_t g;
+        int64_t want[2] = {0, 0};
+        bool seen[2][700];
+        memset(seen, 0, sizeof seen);
+        for (uint32_t i = 1; i < SDB_VEC_SIZE; i++)
+            if (!seen[gids[i]][iv[i]]) {
+                seen[gids[i]][iv[i]] = true;
+                want[gids[i]]++;
+            }
+        cr_assert_eq(sdb_gtab_init(&t, &al, d.size, 0, &err), SDB_OK);
+        t.set_hint = hint;
+        for (uint64_t key = 0; key < 2; key++)
+            cr_assert_eq(sdb_gtab_find(&t, &key, 8, key, &g, &err), SDB_OK);
+        cr_assert_eq(sdb_agg_set_max(&d, &t), 0);
+        cr_assert_eq(sdb_agg_update(&d, &t, gids, &v, sel, SDB_VEC_SIZE, &err), SDB_OK);
+        for (uint32_t gi = 0; gi < 2; gi++) {
+            sdb_value x;
+            sdb_agg_finalize(&d, sdb_gtab_state(&t, gi), &x);
+            cr_assert_eq(x.u.i, want[gi], "hint %u group %u: %lld", hint, gi, (long long)x.u.i);
+        }
+        cr_assert_eq(sdb_agg_set_max(&d, &t), (uint32_t)(want[0] > want[1] ? want[0] : want[1]));
+        cr_assert_eq(sdb_agg_set_max(&s, &t), 0);
+    }
+}
