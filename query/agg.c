@@ -167,6 +167,26 @@ static sdb_rc qx_push(sdb_gtab *t, qx_state *s, double v, sdb_err *err)
     return SDB_OK;
 }
 
+/* True when a vector's validity words say no row is NULL. */
+static inline bool no_nulls(const uint64_t *valid)
+{
+    uint64_t all = ~UINT64_C(0);
+    for (uint32_t w = 0; w < SDB_VEC_WORDS; w++)
+        all &= valid[w];
+    return all == ~UINT64_C(0);
+}
+
+/* x when ok (1), else -0.0 (ok 0), which added to any sum changes nothing. By bits, so that
+ * the compiler cannot turn "add -0.0" back into a branch on ok. */
+static inline double or_neg0(double x, uint64_t ok)
+{
+    uint64_t b, m = (uint64_t)0 - ok;
+    memcpy(&b, &x, 8);
+    b = (b & m) | (UINT64_C(0x8000000000000000) & ~m);
+    memcpy(&x, &b, 8);
+    return x;
+}
+
 static double as_f64(const sdb_vec *a, uint32_t i)
 {
     switch (a->type) {
@@ -205,22 +225,29 @@ sdb_rc sdb_agg_update_rows(const sdb_aggdef *d, sdb_gtab *t, uint8_t *const *row
     case SDB_AGG_SUM:
         if (d->in_type == SDB_TYPE_FLOAT64) {
             /* branch-free: a NULL row adds -0.0, which changes no sum (not even -0.0) */
+            if (no_nulls(valid)) {
+                for (j = 0; j < n; j++) {
+                    num_state *s = (num_state *)ROW(j);
+                    s->v.f += arg->v.f64[sel[j] & m];
+                    s->has = 1;
+                }
+                return SDB_OK;
+            }
             for (j = 0; j < n; j++) {
                 uint32_t i = sel[j] & m;
                 num_state *s = (num_state *)ROW(j);
                 uint64_t ok = VALID(valid, i);
                 double x = arg->v.f64[i];
-                s->v.f += ok ? x : -0.0;
+                s->v.f += or_neg0(x, ok);
                 s->has |= (int64_t)ok;
             }
         } else if (d->in_type == SDB_TYPE_BOOL) {
             for (j = 0; j < n; j++) {
                 uint32_t i = sel[j] & m;
                 num_state *s = (num_state *)ROW(j);
-                if (VALID(valid, i)) {
-                    s->v.i += arg->v.b8[i]; /* at most one per row: cannot overflow */
-                    s->has = 1;
-                }
+                uint64_t ok = VALID(valid, i);
+                s->v.i += (int64_t)(arg->v.b8[i] & ok); /* at most one per row: no overflow */
+                s->has |= (int64_t)ok;
             }
         } else {
             for (j = 0; j < n; j++) {
@@ -235,23 +262,29 @@ sdb_rc sdb_agg_update_rows(const sdb_aggdef *d, sdb_gtab *t, uint8_t *const *row
         }
         return SDB_OK;
     case SDB_AGG_AVG:
-        if (d->in_type == SDB_TYPE_FLOAT64) {
+        if (d->in_type == SDB_TYPE_FLOAT64 && no_nulls(valid)) {
+            for (j = 0; j < n; j++) {
+                num_state *s = (num_state *)ROW(j);
+                s->v.f += arg->v.f64[sel[j] & m];
+                s->has++;
+            }
+        } else if (d->in_type == SDB_TYPE_FLOAT64) {
             for (j = 0; j < n; j++) {
                 uint32_t i = sel[j] & m;
                 num_state *s = (num_state *)ROW(j);
                 uint64_t ok = VALID(valid, i);
                 double x = arg->v.f64[i];
-                s->v.f += ok ? x : -0.0; /* branch-free, as in sum */
+                s->v.f += or_neg0(x, ok); /* branch-free, as in sum */
                 s->has += (int64_t)ok;
             }
         } else if (d->in_type == SDB_TYPE_BOOL) {
+            /* branch-free: a NULL row adds +0.0 to a sum of zeros and ones, never -0.0 */
             for (j = 0; j < n; j++) {
                 uint32_t i = sel[j] & m;
                 num_state *s = (num_state *)ROW(j);
-                if (VALID(valid, i)) {
-                    s->v.f += arg->v.b8[i];
-                    s->has++;
-                }
+                uint64_t ok = VALID(valid, i);
+                s->v.f += (double)(arg->v.b8[i] & ok);
+                s->has += (int64_t)ok;
             }
         } else {
             for (j = 0; j < n; j++) {
@@ -259,7 +292,7 @@ sdb_rc sdb_agg_update_rows(const sdb_aggdef *d, sdb_gtab *t, uint8_t *const *row
                 num_state *s = (num_state *)ROW(j);
                 uint64_t ok = VALID(valid, i);
                 double x = (double)arg->v.i64[i];
-                s->v.f += ok ? x : -0.0;
+                s->v.f += or_neg0(x, ok);
                 s->has += (int64_t)ok;
             }
         }

@@ -250,3 +250,64 @@ Test(exec_fast, distinct_sets_sized_by_hint_count_the_same)
         cr_assert_eq(sdb_agg_set_max(&s, &t), 0);
     }
 }
+
+Test(exec_fast, sum_and_avg_without_nulls_and_over_bools_match_the_definition)
+{
+    sdb_alloc al = {&qm, NULL};
+    static double f[SDB_VEC_SIZE];
+    static uint8_t b[SDB_VEC_SIZE];
+    static uint32_t sel[SDB_VEC_SIZE / 2], gids[SDB_VEC_SIZE / 2];
+    uint64_t some[SDB_VEC_WORDS];
+    const uint32_t n = SDB_VEC_SIZE / 2;
+    memset(some, 0xff, sizeof some);
+    some[3] = UINT64_C(0x00ff00ff00ff00ff);
+    for (uint32_t i = 0; i < SDB_VEC_SIZE; i++) {
+        f[i] = i % 5 == 0 ? -0.0 : (double)i / 8;
+        b[i] = (uint8_t)(i % 3 == 0);
+    }
+    for (uint32_t j = 0; j < n; j++) {
+        sel[j] = 2 * j + 1; /* every other row: a selection, not the identity */
+        gids[j] = j % 2;
+    }
+    for (int ty = 0; ty < 2; ty++)
+        for (int withnull = 0; withnull < 2; withnull++)
+            for (int kind = 0; kind < 2; kind++) {
+                const uint64_t *valid = withnull ? some : sdb_vec_all_valid;
+                sdb_vec v = {.type = ty ? SDB_TYPE_BOOL : SDB_TYPE_FLOAT64, .valid = valid};
+                sdb_aggdef d;
+                sdb_gtab t;
+                uint32_t g;
+                double want[2] = {0, 0};
+                int64_t cnt[2] = {0, 0};
+                if (ty)
+                    v.v.b8 = b;
+                else
+                    v.v.f64 = f;
+                cr_assert_eq(sdb_agg_define(kind ? SDB_AGG_AVG : SDB_AGG_SUM, v.type, 0, &d,
+                                            &err), SDB_OK);
+                cr_assert_eq(sdb_gtab_init(&t, &al, d.size, 0, &err), SDB_OK);
+                for (uint64_t key = 0; key < 2; key++)
+                    cr_assert_eq(sdb_gtab_find(&t, &key, 8, key, &g, &err), SDB_OK);
+                cr_assert_eq(sdb_agg_update(&d, &t, gids, &v, sel, n, &err), SDB_OK);
+                for (uint32_t j = 0; j < n; j++) {
+                    uint32_t i = sel[j];
+                    if (!((valid[i / 64] >> (i % 64)) & 1))
+                        continue;
+                    want[gids[j]] += ty ? (double)b[i] : f[i];
+                    cnt[gids[j]]++;
+                }
+                for (uint32_t gi = 0; gi < 2; gi++) {
+                    sdb_value x;
+                    sdb_agg_finalize(&d, sdb_gtab_state(&t, gi), &x);
+                    cr_assert_not(x.null);
+                    if (kind == 0 && ty)
+                        cr_assert_eq(x.u.i, (int64_t)want[gi]);
+                    else if (kind == 0)
+                        cr_assert(x.u.f == want[gi], "sum %a want %a", x.u.f, want[gi]);
+                    else
+                        cr_assert(fabs(x.u.f - want[gi] / (double)cnt[gi]) <=
+                                      1e-12 * fabs(want[gi] / (double)cnt[gi]),
+                                  "avg %g", x.u.f);
+                }
+            }
+}
