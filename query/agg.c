@@ -141,6 +141,8 @@ static sdb_rc set_for(sdb_gtab *t, uint8_t *st, sdb_gtab **out, sdb_err *err)
         if ((set = sdb_alloc_get(&t->al, sizeof *set, err)) == NULL)
             return err->code;
         SDB_TRY(sdb_gtab_init(set, &t->al, 0, 0, err));
+        if (t->set_hint > 0)
+            SDB_TRY(sdb_gtab_reserve(set, t->set_hint, err));
         memcpy(st, &set, sizeof set);
     }
     *out = set;
@@ -165,6 +167,26 @@ static sdb_rc qx_push(sdb_gtab *t, qx_state *s, double v, sdb_err *err)
     return SDB_OK;
 }
 
+/* True when a vector's validity words say no row is NULL. */
+static inline bool no_nulls(const uint64_t *valid)
+{
+    uint64_t all = ~UINT64_C(0);
+    for (uint32_t w = 0; w < SDB_VEC_WORDS; w++)
+        all &= valid[w];
+    return all == ~UINT64_C(0);
+}
+
+/* x when ok (1), else -0.0 (ok 0), which added to any sum changes nothing. By bits, so that
+ * the compiler cannot turn "add -0.0" back into a branch on ok. */
+static inline double or_neg0(double x, uint64_t ok)
+{
+    uint64_t b, m = (uint64_t)0 - ok;
+    memcpy(&b, &x, 8);
+    b = (b & m) | (UINT64_C(0x8000000000000000) & ~m);
+    memcpy(&x, &b, 8);
+    return x;
+}
+
 static double as_f64(const sdb_vec *a, uint32_t i)
 {
     switch (a->type) {
@@ -174,8 +196,8 @@ static double as_f64(const sdb_vec *a, uint32_t i)
     }
 }
 
-sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, const sdb_vec *arg,
-                      const uint32_t *sel, uint32_t n, sdb_err *err)
+sdb_rc sdb_agg_update_rows(const sdb_aggdef *d, sdb_gtab *t, uint8_t *const *rows,
+                           const sdb_vec *arg, const uint32_t *sel, uint32_t n, sdb_err *err)
 {
     uint32_t j, m = 0;
     const uint64_t *valid = sdb_vec_all_valid;
@@ -184,52 +206,94 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
         valid = arg->is_const ? ((arg->valid[0] & 1) ? sdb_vec_all_valid : sdb_vec_all_null)
                               : arg->valid;
     }
-#define ROW(g) (sdb_gtab_state(t, (g)) + d->off)
+#define ROW(j) (rows[j] + d->off)
     switch (d->kind) {
     case SDB_AGG_COUNT_STAR:
         for (j = 0; j < n; j++)
-            ((num_state *)ROW(gids[j]))->v.i++;
+            ((num_state *)ROW(j))->v.i++;
         return SDB_OK;
     case SDB_AGG_COUNT:
         for (j = 0; j < n; j++)
-            ((num_state *)ROW(gids[j]))->v.i += (int64_t)VALID(valid, sel[j] & m);
+            ((num_state *)ROW(j))->v.i += (int64_t)VALID(valid, sel[j] & m);
         return SDB_OK;
     case SDB_AGG_COUNT_IF:
         for (j = 0; j < n; j++) {
             uint32_t i = sel[j] & m;
-            ((num_state *)ROW(gids[j]))->v.i += (int64_t)(VALID(valid, i) & arg->v.b8[i]);
+            ((num_state *)ROW(j))->v.i += (int64_t)(VALID(valid, i) & arg->v.b8[i]);
         }
         return SDB_OK;
     case SDB_AGG_SUM:
         if (d->in_type == SDB_TYPE_FLOAT64) {
-            for (j = 0; j < n; j++) {
-                uint32_t i = sel[j] & m;
-                num_state *s = (num_state *)ROW(gids[j]);
-                if (VALID(valid, i)) {
-                    s->v.f += arg->v.f64[i];
+            /* branch-free: a NULL row adds -0.0, which changes no sum (not even -0.0) */
+            if (no_nulls(valid)) {
+                for (j = 0; j < n; j++) {
+                    num_state *s = (num_state *)ROW(j);
+                    s->v.f += arg->v.f64[sel[j] & m];
                     s->has = 1;
                 }
+                return SDB_OK;
+            }
+            for (j = 0; j < n; j++) {
+                uint32_t i = sel[j] & m;
+                num_state *s = (num_state *)ROW(j);
+                uint64_t ok = VALID(valid, i);
+                double x = arg->v.f64[i];
+                s->v.f += or_neg0(x, ok);
+                s->has |= (int64_t)ok;
+            }
+        } else if (d->in_type == SDB_TYPE_BOOL) {
+            for (j = 0; j < n; j++) {
+                uint32_t i = sel[j] & m;
+                num_state *s = (num_state *)ROW(j);
+                uint64_t ok = VALID(valid, i);
+                s->v.i += (int64_t)(arg->v.b8[i] & ok); /* at most one per row: no overflow */
+                s->has |= (int64_t)ok;
             }
         } else {
             for (j = 0; j < n; j++) {
                 uint32_t i = sel[j] & m;
-                num_state *s = (num_state *)ROW(gids[j]);
-                if (VALID(valid, i)) {
-                    int64_t x = d->in_type == SDB_TYPE_BOOL ? arg->v.b8[i] : arg->v.i64[i];
-                    if (__builtin_add_overflow(s->v.i, x, &s->v.i))
-                        return SDB_FAIL(err, SDB_ERR_LIMIT, "sum overflows int64");
-                    s->has = 1;
-                }
+                num_state *s = (num_state *)ROW(j);
+                uint64_t ok = VALID(valid, i);
+                int64_t x = arg->v.i64[i] & -(int64_t)ok; /* branch-free: NULL adds 0 */
+                if (__builtin_add_overflow(s->v.i, x, &s->v.i))
+                    return SDB_FAIL(err, SDB_ERR_LIMIT, "sum overflows int64");
+                s->has |= (int64_t)ok;
             }
         }
         return SDB_OK;
     case SDB_AGG_AVG:
-        for (j = 0; j < n; j++) {
-            uint32_t i = sel[j] & m;
-            num_state *s = (num_state *)ROW(gids[j]);
-            if (VALID(valid, i)) {
-                s->v.f += as_f64(arg, i);
+        if (d->in_type == SDB_TYPE_FLOAT64 && no_nulls(valid)) {
+            for (j = 0; j < n; j++) {
+                num_state *s = (num_state *)ROW(j);
+                s->v.f += arg->v.f64[sel[j] & m];
                 s->has++;
+            }
+        } else if (d->in_type == SDB_TYPE_FLOAT64) {
+            for (j = 0; j < n; j++) {
+                uint32_t i = sel[j] & m;
+                num_state *s = (num_state *)ROW(j);
+                uint64_t ok = VALID(valid, i);
+                double x = arg->v.f64[i];
+                s->v.f += or_neg0(x, ok); /* branch-free, as in sum */
+                s->has += (int64_t)ok;
+            }
+        } else if (d->in_type == SDB_TYPE_BOOL) {
+            /* branch-free: a NULL row adds +0.0 to a sum of zeros and ones, never -0.0 */
+            for (j = 0; j < n; j++) {
+                uint32_t i = sel[j] & m;
+                num_state *s = (num_state *)ROW(j);
+                uint64_t ok = VALID(valid, i);
+                s->v.f += (double)(arg->v.b8[i] & ok);
+                s->has += (int64_t)ok;
+            }
+        } else {
+            for (j = 0; j < n; j++) {
+                uint32_t i = sel[j] & m;
+                num_state *s = (num_state *)ROW(j);
+                uint64_t ok = VALID(valid, i);
+                double x = (double)arg->v.i64[i];
+                s->v.f += or_neg0(x, ok);
+                s->has += (int64_t)ok;
             }
         }
         return SDB_OK;
@@ -240,7 +304,7 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
             if (!VALID(valid, i))
                 continue;
             if (d->in_type == SDB_TYPE_STRING) {
-                str_state *s = (str_state *)ROW(gids[j]);
+                str_state *s = (str_state *)ROW(j);
                 sdb_str v = arg->v.str[i];
                 int c = 0;
                 if (s->has) {
@@ -260,7 +324,7 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
                     s->has = 1;
                 }
             } else if (d->in_type == SDB_TYPE_FLOAT64) {
-                num_state *s = (num_state *)ROW(gids[j]);
+                num_state *s = (num_state *)ROW(j);
                 double x = arg->v.f64[i];
                 if (isnan(x))
                     continue;
@@ -268,7 +332,7 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
                     s->v.f = x;
                 s->has = 1;
             } else {
-                num_state *s = (num_state *)ROW(gids[j]);
+                num_state *s = (num_state *)ROW(j);
                 int64_t x = d->in_type == SDB_TYPE_BOOL ? arg->v.b8[i] : arg->v.i64[i];
                 if (!s->has || (mx ? x > s->v.i : x < s->v.i))
                     s->v.i = x;
@@ -277,20 +341,41 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
         }
         return SDB_OK;
     }
-    case SDB_AGG_COUNT_DISTINCT:
-        for (j = 0; j < n; j++) {
-            uint32_t i = sel[j] & m, g;
-            char tmp[8];
-            const char *p;
-            uint32_t len;
-            sdb_gtab *set = NULL;
-            if (!VALID(valid, i))
-                continue;
-            len = value_bytes(arg, i, tmp, &p);
-            SDB_TRY(set_for(t, ROW(gids[j]), &set, err));
-            SDB_TRY(sdb_gtab_find(set, p, len, sdb_hash64(p, len), &g, err));
+    case SDB_AGG_COUNT_DISTINCT: {
+        /* hashes and sets of a batch first, then the inserts with the slots of values a
+           few ahead prefetched */
+        enum { BATCH = 256, AHEAD = 8 };
+        uint64_t h[BATCH];
+        sdb_gtab *sets[BATCH];
+        uint32_t rowof[BATCH];
+        for (uint32_t base = 0; base < n; base += BATCH) {
+            uint32_t bn = n - base < BATCH ? n - base : BATCH, k = 0;
+            for (j = base; j < base + bn; j++) {
+                uint32_t i = sel[j] & m;
+                char tmp[8];
+                const char *p;
+                uint32_t len;
+                if (!VALID(valid, i))
+                    continue;
+                len = value_bytes(arg, i, tmp, &p);
+                SDB_TRY(set_for(t, ROW(j), &sets[k], err));
+                h[k] = sdb_hash64(p, len);
+                rowof[k++] = i;
+            }
+            for (uint32_t x = 0; x < k && x < AHEAD; x++)
+                sdb_gtab_prefetch(sets[x], h[x]);
+            for (uint32_t x = 0; x < k; x++) {
+                uint32_t g, len;
+                char tmp[8];
+                const char *p;
+                if (x + AHEAD < k)
+                    sdb_gtab_prefetch(sets[x + AHEAD], h[x + AHEAD]);
+                len = value_bytes(arg, rowof[x], tmp, &p);
+                SDB_TRY(sdb_gtab_find(sets[x], p, len, h[x], &g, err));
+            }
         }
         return SDB_OK;
+    }
     case SDB_AGG_APPROX_DISTINCT:
         for (j = 0; j < n; j++) {
             uint32_t i = sel[j] & m;
@@ -300,7 +385,7 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
             if (!VALID(valid, i))
                 continue;
             len = value_bytes(arg, i, tmp, &p);
-            SDB_TRY(sdb_hll_add_hash((sdb_hll *)ROW(gids[j]), &t->al, sdb_hash64(p, len), err));
+            SDB_TRY(sdb_hll_add_hash((sdb_hll *)ROW(j), &t->al, sdb_hash64(p, len), err));
         }
         return SDB_OK;
     case SDB_AGG_QUANTILE_EXACT:
@@ -309,23 +394,60 @@ sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, co
             double x;
             if (!VALID(valid, i) || isnan(x = as_f64(arg, i)))
                 continue;
-            SDB_TRY(qx_push(t, (qx_state *)ROW(gids[j]), x, err));
+            SDB_TRY(qx_push(t, (qx_state *)ROW(j), x, err));
         }
         return SDB_OK;
-    case SDB_AGG_QUANTILE:
+    case SDB_AGG_QUANTILE: {
+        /* gathered, then added in one call that computes the buckets ahead */
+        sdb_sketch *sk[256];
+        double xv[256];
+        uint32_t k = 0;
         for (j = 0; j < n; j++) {
             uint32_t i = sel[j] & m;
-            sdb_sketch *s = (sdb_sketch *)ROW(gids[j]);
+            sdb_sketch *s = (sdb_sketch *)ROW(j);
             if (!VALID(valid, i))
                 continue;
             if (s->count == 0 && s->pos.c == NULL && s->neg.c == NULL && s->min == 0 &&
                 s->max == 0)
                 sdb_sketch_init(s);
-            SDB_TRY(sdb_sketch_add(s, &t->al, as_f64(arg, i), err));
+            sk[k] = s;
+            xv[k++] = as_f64(arg, i);
+            if (k == 256) {
+                SDB_TRY(sdb_sketch_add_many(sk, xv, k, &t->al, err));
+                k = 0;
+            }
         }
-        return SDB_OK;
+        return sdb_sketch_add_many(sk, xv, k, &t->al, err);
+    }
     }
 #undef ROW
+    return SDB_OK;
+}
+
+uint32_t sdb_agg_set_max(const sdb_aggdef *d, const sdb_gtab *t)
+{
+    uint32_t mx = 0;
+    if (d->kind != SDB_AGG_COUNT_DISTINCT)
+        return 0;
+    for (uint32_t g = 0; g < t->n; g++) {
+        const sdb_gtab *set;
+        memcpy(&set, sdb_gtab_state(t, g) + d->off, sizeof set);
+        if (set != NULL && set->n > mx)
+            mx = set->n;
+    }
+    return mx;
+}
+
+sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, const sdb_vec *arg,
+                      const uint32_t *sel, uint32_t n, sdb_err *err)
+{
+    uint8_t *rows[256];
+    for (uint32_t base = 0; base < n; base += 256) {
+        uint32_t m = n - base < 256 ? n - base : 256;
+        for (uint32_t j = 0; j < m; j++)
+            rows[j] = sdb_gtab_state(t, gids[base + j]);
+        SDB_TRY(sdb_agg_update_rows(d, t, rows, arg, sel + base, m, err));
+    }
     return SDB_OK;
 }
 
@@ -404,8 +526,13 @@ sdb_rc sdb_agg_merge(const sdb_aggdef *d, sdb_gtab *t, uint8_t *dst, const uint8
         if (bs == NULL)
             return SDB_OK;
         SDB_TRY(set_for(t, dst, &as, err));
-        for (uint32_t k = 0; k < bs->n; k++)
+        for (uint32_t k = 0; k < bs->n && k < 8; k++)
+            sdb_gtab_prefetch(as, bs->hashes[k]);
+        for (uint32_t k = 0; k < bs->n; k++) {
+            if (k + 8 < bs->n)
+                sdb_gtab_prefetch(as, bs->hashes[k + 8]);
             SDB_TRY(sdb_gtab_find(as, bs->keys[k].p, bs->keys[k].len, bs->hashes[k], &g, err));
+        }
         return SDB_OK;
     }
     case SDB_AGG_APPROX_DISTINCT:

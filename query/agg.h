@@ -55,6 +55,13 @@ sdb_rc sdb_agg_define(sdb_agg_kind kind, sdb_type in_type, double q, sdb_aggdef 
  * row sel[j]). arg is NULL for count(*). */
 sdb_rc sdb_agg_update(const sdb_aggdef *d, sdb_gtab *t, const uint32_t *gids, const sdb_vec *arg,
                       const uint32_t *sel, uint32_t n, sdb_err *err);
+/* The same with the state row of each selected row given: rows[j] is the group row (state
+ * offset 0) of the group of row sel[j]. */
+sdb_rc sdb_agg_update_rows(const sdb_aggdef *d, sdb_gtab *t, uint8_t *const *rows,
+                           const sdb_vec *arg, const uint32_t *sel, uint32_t n, sdb_err *err);
+/* count(DISTINCT): the most values one group of t holds (0 for other aggregates), a size
+ * hint for the sets of the next table (sdb_gtab.set_hint). */
+uint32_t sdb_agg_set_max(const sdb_aggdef *d, const sdb_gtab *t);
 /* dst += src (src is left intact); allocations from t's allocator. */
 sdb_rc sdb_agg_merge(const sdb_aggdef *d, sdb_gtab *t, uint8_t *dst, const uint8_t *src,
                      sdb_err *err);

@@ -55,20 +55,33 @@ static void partial_destroy(qctx *q, partial *pt)
         sdb_qmem_local_destroy(q->m, pt->arena);
 }
 
-/* Hand partial mi over; merge every partial that is next in morsel order. */
+/* Hand partial mi over; merge every partial that is next in morsel order. One thread at a
+ * time merges (q->merging), outside the lock, so that a worker handing over a partial while
+ * another merges goes straight back to scanning; the merging thread picks that partial up
+ * when its turn comes. */
 static sdb_rc deliver(qctx *q, uint32_t mi, partial *pt, sdb_err *err)
 {
     sdb_rc rc = SDB_OK;
     pthread_mutex_lock(&q->mx);
     q->pending[mi] = pt;
+    if (q->merging) {
+        pthread_mutex_unlock(&q->mx);
+        return SDB_OK;
+    }
+    q->merging = true;
     while (rc == SDB_OK && q->next < q->nms && q->pending[q->next] != NULL) {
         partial *p = q->pending[q->next];
-        if (!q->failed)
-            rc = merge_partial(q, p, err);
+        bool failed = q->failed;
         q->pending[q->next] = NULL;
+        pthread_mutex_unlock(&q->mx);
+        if (!failed)
+            rc = merge_partial(q, p, err);
         partial_destroy(q, p);
+        pthread_mutex_lock(&q->mx);
         q->next++;
+        pthread_cond_broadcast(&q->advance);
     }
+    q->merging = false;
     pthread_cond_broadcast(&q->advance);
     pthread_mutex_unlock(&q->mx);
     return rc;
@@ -126,6 +139,7 @@ static sdb_rc worker_init(qctx *q, worker *w, sdb_err *err)
     WALLOC(w->sels, (size_t)(SDB_BLOCK_ROWS / SDB_VEC_SIZE) * SDB_VEC_SIZE * sizeof *w->sels);
     WALLOC(w->nsels, (SDB_BLOCK_ROWS / SDB_VEC_SIZE) * sizeof *w->nsels);
     WALLOC(w->tmpsel, SDB_VEC_SIZE * sizeof *w->tmpsel);
+    WALLOC(w->skip, (q->nconj + 1) * sizeof *w->skip);
     WALLOC(w->conj, (q->nconj + 1) * sizeof *w->conj);
     WALLOC(w->gst, (q->ngroup + 1) * sizeof *w->gst);
     WALLOC(w->ast, (q->naggs + 1) * sizeof *w->ast);
@@ -150,8 +164,7 @@ static void worker_free(worker *w)
         return;
     for (uint32_t c = 0; w->bb && c < w->q->ncols; c++)
         sdb_seg_blockbuf_free(&w->bb[c]);
-    sdb_buf_free(&w->key);
-    sdb_buf_free(&w->prev);
+    sdb_buf_free(&w->keys);
     sdb_qmem_local_destroy(w->q->m, w->arena);
     w->arena = NULL;
 }
@@ -170,6 +183,7 @@ static void *worker_main(void *arg)
     for (;;) {
         uint32_t mi;
         partial *pt = NULL;
+        sdb_rc rc;
         if (sdb_exec_stopping(q) || atomic_load(&q->done))
             break;
         mi = atomic_fetch_add(&q->next_morsel, 1);
@@ -182,11 +196,29 @@ static void *worker_main(void *arg)
                !atomic_load(&q->done))
             pthread_cond_wait(&q->advance, &q->mx);
         pthread_mutex_unlock(&q->mx);
-        if (partial_create(q, &pt, &err) != SDB_OK ||
-            sdb_exec_run_morsel(&w, mi, pt, &err) != SDB_OK) {
+        /* a hash table (and distinct sets) sized like the worker's last ones: morsels of one
+           query tend to have alike numbers of groups and values, and growing step by step
+           rehashes and refaults memory */
+        rc = partial_create(q, &pt, &err);
+        if (rc == SDB_OK && q->agg) {
+            pt->tab.set_hint = w.last_set;
+            if (q->dense_n == 0)
+                rc = sdb_gtab_reserve(&pt->tab, w.last_groups, &err);
+        }
+        if (rc == SDB_OK)
+            rc = sdb_exec_run_morsel(&w, mi, pt, &err);
+        if (rc != SDB_OK) {
             partial_destroy(q, pt);
             sdb_exec_fail(q, &err);
             break;
+        }
+        if (q->agg) {
+            w.last_groups = pt->tab.n;
+            w.last_set = 0;
+            for (uint32_t a = 0; a < q->naggs; a++) {
+                uint32_t m = sdb_agg_set_max(&q->adefs[a], &pt->tab);
+                w.last_set = m > w.last_set ? m : w.last_set;
+            }
         }
         if (deliver(q, mi, pt, &err) != SDB_OK) {
             sdb_exec_fail(q, &err);
@@ -203,24 +235,25 @@ static sdb_rc prepare(qctx *q, sdb_err *err)
     const sdb_query_spec *sp = q->sp;
     uint32_t nc = q->ncols;
     if ((q->need = sdb_qmem_calloc(q->m, nc + 1, 1, err)) == NULL ||
-        (q->need_filter = sdb_qmem_calloc(q->m, nc + 1, 1, err)) == NULL)
+        (q->need_filter = sdb_qmem_calloc(q->m, nc + 1, 1, err)) == NULL ||
+        (q->need_out = sdb_qmem_calloc(q->m, nc + 1, 1, err)) == NULL)
         return err->code;
     mark_cols(sp->where, q->need_filter, nc);
-    mark_cols(sp->where, q->need, nc);
     for (uint32_t k = 0; k < sp->ngroup; k++)
-        mark_cols(sp->group[k], q->need, nc);
+        mark_cols(sp->group[k], q->need_out, nc);
     for (uint32_t k = 0; k < sp->naggs; k++)
-        mark_cols(sp->aggs[k].arg, q->need, nc);
+        mark_cols(sp->aggs[k].arg, q->need_out, nc);
     if (!q->agg)
         for (uint32_t k = 0; k < sp->nout; k++)
-            mark_cols(sp->out[k], q->need, nc);
+            mark_cols(sp->out[k], q->need_out, nc);
+    for (uint32_t c = 0; c < nc; c++)
+        q->need[c] = q->need_out[c] || q->need_filter[c];
     SDB_TRY(sdb_exec_map_columns(q, err));
     if (sp->where != NULL) {
         if (sp->where->type != SDB_TYPE_BOOL)
             return SDB_FAIL(err, SDB_ERR_SCHEMA, "where must be bool, not %s",
                             sdb_type_name(sp->where->type));
-        SDB_TRY(sdb_exec_split_conj(q, sp->where, err));
-        SDB_TRY(sdb_exec_extract(q, sp->where, err));
+        SDB_TRY(sdb_exec_split_conj(q, sp->where, err)); /* also extracts the predicates */
     }
     if (!q->agg) {
         if (sp->nout == 0 || sp->nout > 255)

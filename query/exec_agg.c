@@ -47,6 +47,24 @@ static void key_put(sdb_buf *b, const void *p, size_t n)
     b->len += n;
 }
 
+/* Keys a and b of len bytes are equal. Both lie in w->keys, which has 16 bytes of room
+ * past its end, so short keys compare as two words each. */
+static inline bool same_key(const uint8_t *a, const uint8_t *b, uint32_t len)
+{
+    if (len <= 16) {
+        uint64_t a0, a1, b0, b1, m0, m1;
+        memcpy(&a0, a, 8);
+        memcpy(&a1, a + 8, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&b1, b + 8, 8);
+        /* only the first len bytes count */
+        m0 = len >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * len)) - 1;
+        m1 = len >= 16 ? ~UINT64_C(0) : len <= 8 ? 0 : (UINT64_C(1) << (8 * (len - 8))) - 1;
+        return ((a0 ^ b0) & m0) == 0 && ((a1 ^ b1) & m1) == 0;
+    }
+    return memcmp(a, b, len) == 0;
+}
+
 static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_chunk *ch,
                            const uint32_t *sel, uint32_t n, sdb_err *err)
 {
@@ -84,59 +102,118 @@ static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_c
         }
         return SDB_OK;
     }
-    bool have_prev = false;
-    for (j = 0; j < n; j++) {
-        uint32_t i = sel[j];
-        size_t need = 0;
-        sdb_buf tmp;
-        for (k = 0; k < q->ngroup; k++)
-            need += 1 + (kv[k]->type == SDB_TYPE_STRING ? 4 + (size_t)kv[k]->v.str[i & (kv[k]->is_const ? 0 : UINT32_MAX)].len : 8);
-        w->key.len = 0;
-        SDB_TRY(sdb_buf_reserve(&w->key, need, err));
-        for (k = 0; k < q->ngroup; k++) {
-            const sdb_vec *v = kv[k];
-            uint32_t x = v->is_const ? 0 : i;
-            uint8_t isnull = !sdb_vec_valid(v, i);
-            key_put(&w->key, &isnull, 1);
-            if (isnull)
+    /* serialize every selected row's key, then hash, then probe with the slots of rows a
+       few ahead already on their way into the cache */
+    size_t need = 0;
+    for (k = 0; k < q->ngroup; k++) {
+        const sdb_vec *v = kv[k];
+        need += (size_t)n * 9;
+        if (v->type == SDB_TYPE_STRING && !q->keys[k].sym)
+            for (j = 0; j < n; j++)
+                need += 4 + (size_t)v->v.str[v->is_const ? 0 : sel[j]].len;
+    }
+    w->keys.len = 0;
+    SDB_TRY(sdb_buf_reserve(&w->keys, need + 16, err)); /* 16: see same_key */
+    if (q->ngroup == 1 && kv[0]->type == SDB_TYPE_STRING && !q->keys[0].sym) {
+        /* one string key, the common hash case: no per-key dispatch */
+        const sdb_vec *v = kv[0];
+        uint8_t *out = w->keys.data;
+        size_t at = 0;
+        for (j = 0; j < n; j++) {
+            uint32_t i = sel[j], x = v->is_const ? 0 : i;
+            w->koff[j] = at;
+            if (!sdb_vec_valid(v, i)) {
+                out[at++] = 1;
                 continue;
-            if (q->keys[k].sym) {
-                key_put(&w->key, &q->keys[k].map[mo->unit][v->v.code[x]], 4);
+            }
+            uint32_t len = v->v.str[x].len;
+            out[at] = 0;
+            memcpy(out + at + 1, &len, 4);
+            if (len)
+                memcpy(out + at + 5, v->v.str[x].p, len);
+            at += 5 + (size_t)len;
+        }
+        w->keys.len = at;
+    } else if (q->ngroup == 1 && sdb_type_is_i64(kv[0]->type) && !q->keys[0].sym) {
+        /* one integer or timestamp key (time buckets): likewise */
+        const sdb_vec *v = kv[0];
+        uint8_t *out = w->keys.data;
+        size_t at = 0;
+        for (j = 0; j < n; j++) {
+            uint32_t i = sel[j], x = v->is_const ? 0 : i;
+            w->koff[j] = at;
+            if (!sdb_vec_valid(v, i)) {
+                out[at++] = 1;
                 continue;
             }
-            switch (v->type) {
-            case SDB_TYPE_STRING: {
-                uint32_t len = v->v.str[x].len;
-                key_put(&w->key, &len, 4);
-                if (len)
-                    key_put(&w->key, v->v.str[x].p, len);
-                break;
-            }
-            case SDB_TYPE_BOOL: key_put(&w->key, &v->v.b8[x], 1); break;
-            case SDB_TYPE_FLOAT64: {
-                double f = v->v.f64[x];
-                if (f == 0)
-                    f = 0;
-                if (isnan(f))
-                    f = NAN;
-                key_put(&w->key, &f, 8);
-                break;
-            }
-            default: key_put(&w->key, &v->v.i64[x], 8); break;
+            out[at] = 0;
+            memcpy(out + at + 1, &v->v.i64[x], 8);
+            at += 9;
+        }
+        w->keys.len = at;
+    } else {
+        for (j = 0; j < n; j++) {
+            uint32_t i = sel[j];
+            w->koff[j] = w->keys.len;
+            for (k = 0; k < q->ngroup; k++) {
+                const sdb_vec *v = kv[k];
+                uint32_t x = v->is_const ? 0 : i;
+                uint8_t isnull = !sdb_vec_valid(v, i);
+                key_put(&w->keys, &isnull, 1);
+                if (isnull)
+                    continue;
+                if (q->keys[k].sym) {
+                    key_put(&w->keys, &q->keys[k].map[mo->unit][v->v.code[x]], 4);
+                    continue;
+                }
+                switch (v->type) {
+                case SDB_TYPE_STRING: {
+                    uint32_t len = v->v.str[x].len;
+                    key_put(&w->keys, &len, 4);
+                    if (len)
+                        key_put(&w->keys, v->v.str[x].p, len);
+                    break;
+                }
+                case SDB_TYPE_BOOL: key_put(&w->keys, &v->v.b8[x], 1); break;
+                case SDB_TYPE_FLOAT64: {
+                    double f = v->v.f64[x];
+                    if (f == 0)
+                        f = 0;
+                    if (isnan(f))
+                        f = NAN;
+                    key_put(&w->keys, &f, 8);
+                    break;
+                }
+                default: key_put(&w->keys, &v->v.i64[x], 8); break;
+                }
             }
         }
+    }
+    w->koff[n] = w->keys.len;
+    memset(w->keys.data + w->keys.len, 0, 16); /* same_key may read these */
+    for (j = 0; j < n; j++) {
+        const uint8_t *kp = w->keys.data + w->koff[j];
+        uint32_t len = (uint32_t)(w->koff[j + 1] - w->koff[j]);
         /* runs of equal keys (time buckets of sorted data) skip hashing and probing */
-        if (have_prev && w->key.len == w->prev.len &&
-            memcmp(w->key.data, w->prev.data, w->key.len) == 0) {
+        w->same[j] = j > 0 && len == w->koff[j] - w->koff[j - 1] &&
+                     same_key(kp, w->keys.data + w->koff[j - 1], len);
+        if (!w->same[j])
+            w->khash[j] = sdb_hash64(kp, len);
+    }
+    enum { AHEAD = 8 };
+    for (j = 0; j < n && j < AHEAD; j++)
+        if (!w->same[j])
+            sdb_gtab_prefetch(&pt->tab, w->khash[j]);
+    for (j = 0; j < n; j++) {
+        if (j + AHEAD < n && !w->same[j + AHEAD])
+            sdb_gtab_prefetch(&pt->tab, w->khash[j + AHEAD]);
+        if (w->same[j]) {
             w->gids[j] = w->gids[j - 1];
             continue;
         }
-        SDB_TRY(sdb_gtab_find(&pt->tab, w->key.data, (uint32_t)w->key.len,
-                              sdb_hash64(w->key.data, w->key.len), &w->gids[j], err));
-        tmp = w->prev;
-        w->prev = w->key;
-        w->key = tmp;
-        have_prev = true;
+        SDB_TRY(sdb_gtab_find(&pt->tab, w->keys.data + w->koff[j],
+                              (uint32_t)(w->koff[j + 1] - w->koff[j]), w->khash[j], &w->gids[j],
+                              err));
     }
     return SDB_OK;
 }
@@ -146,28 +223,46 @@ sdb_rc sdb_exec_consume_agg(worker *w, partial *pt, const morsel *mo, const sdb_
 {
     qctx *q = w->q;
     SDB_TRY(compute_gids(w, pt, mo, ch, sel, n, err));
+    /* the state row of every selected row, found once for all the aggregates */
+    for (uint32_t j = 0; j < n; j++)
+        w->rows[j] = sdb_gtab_state(&pt->tab, w->gids[j]);
     for (uint32_t a = 0; a < q->naggs; a++) {
         const sdb_vec *arg = NULL;
         if (q->aprog[a] != NULL)
             SDB_TRY(sdb_prog_eval(w->ast[a], ch, sel, n, &arg, err));
-        SDB_TRY(sdb_agg_update(&q->adefs[a], &pt->tab, w->gids, arg, sel, n, err));
+        SDB_TRY(sdb_agg_update_rows(&q->adefs[a], &pt->tab, w->rows, arg, sel, n, err));
     }
     return SDB_OK;
 }
-/* Fold the groups of a morsel's partial into the final table. */
+/* Fold the groups of a morsel's partial into the final table: first the global group of
+ * every partial group (hash mode: probing with the slots of groups a few ahead prefetched),
+ * then the states, with the global states of groups a few ahead prefetched. */
 sdb_rc sdb_exec_merge_groups(qctx *q, partial *pt, sdb_err *err)
 {
-    for (uint32_t g = 0; g < pt->tab.n; g++) {
-        uint32_t dg;
-        uint8_t *src = sdb_gtab_state(&pt->tab, g), *dst;
-        if (q->dense_n > 0)
-            SDB_TRY(sdb_gtab_find_dense(&q->global, (uint32_t)pt->tab.hashes[g], &dg, err));
-        else
+    enum { AHEAD = 8, CHUNK = 1024 };
+    uint32_t dgs[CHUNK];
+    for (uint32_t base = 0; base < pt->tab.n; base += CHUNK) {
+        uint32_t n = pt->tab.n - base < CHUNK ? pt->tab.n - base : CHUNK;
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t g = base + j;
+            if (q->dense_n > 0) {
+                SDB_TRY(sdb_gtab_find_dense(&q->global, (uint32_t)pt->tab.hashes[g], &dgs[j],
+                                            err));
+                continue;
+            }
+            if (g + AHEAD < pt->tab.n)
+                sdb_gtab_prefetch(&q->global, pt->tab.hashes[g + AHEAD]);
             SDB_TRY(sdb_gtab_find(&q->global, pt->tab.keys[g].p, pt->tab.keys[g].len,
-                                  pt->tab.hashes[g], &dg, err));
-        dst = sdb_gtab_state(&q->global, dg);
-        for (uint32_t a = 0; a < q->naggs; a++)
-            SDB_TRY(sdb_agg_merge(&q->adefs[a], &q->global, dst, src, err));
+                                  pt->tab.hashes[g], &dgs[j], err));
+        }
+        for (uint32_t j = 0; j < n; j++) {
+            uint8_t *src = sdb_gtab_state(&pt->tab, base + j);
+            uint8_t *dst = sdb_gtab_state(&q->global, dgs[j]);
+            if (j + AHEAD < n)
+                __builtin_prefetch(sdb_gtab_state(&q->global, dgs[j + AHEAD]), 1);
+            for (uint32_t a = 0; a < q->naggs; a++)
+                SDB_TRY(sdb_agg_merge(&q->adefs[a], &q->global, dst, src, err));
+        }
     }
     return SDB_OK;
 }

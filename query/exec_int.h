@@ -74,8 +74,11 @@ typedef struct qctx {
     bool *need, *need_filter;     /* per column: used by the query / by the where clause */
     int32_t *segcol;              /* [unit * ncols + col]: column index in the unit, or -1 */
     sdb_dict *dicts;              /* [unit * ncols + col] for symbol columns */
+    bool *need_out;               /* per column: used outside the where clause */
     uint32_t nconj;               /* where conjuncts */
     sdb_prog **conj;              /* compiled, applied in order */
+    int32_t *conj_pred;           /* per conjunct: the pruning predicate it is, or -1 */
+    bool *conj_cols;              /* [k * ncols + col]: conjunct k reads col */
     uint32_t npreds;              /* pruning predicates */
     pred *preds;
     morsel *ms;                   /* morsels that survived pruning, in scan order */
@@ -92,7 +95,8 @@ typedef struct qctx {
     uint32_t nout;                /* output expressions */
     sdb_prog **oprog;             /* compiled (projection only) */
     /* merge */
-    pthread_mutex_t mx;           /* guards pending, next, global, res, failed, ferr */
+    pthread_mutex_t mx;           /* guards pending, next, merging, failed, ferr */
+    bool merging;                 /* a thread is merging: it alone touches global and res */
     pthread_cond_t advance;       /* signalled when `next` moves or the query fails */
     uint32_t window;              /* morsels a worker may run ahead of `next` */
     partial **pending;            /* nms slots: finished, not yet merged */
@@ -123,9 +127,16 @@ typedef struct worker {
     uint32_t *sels;               /* per vector of the morsel: SDB_VEC_SIZE selected rows */
     uint32_t *nsels;              /* per vector of the morsel: rows selected */
     uint32_t *tmpsel;             /* SDB_VEC_SIZE: filter output */
+    bool *skip;                   /* per conjunct: true of every row of the current morsel */
     sdb_prog_state **conj, **gst, **ast, **ost; /* states of conj, gprog, aprog, oprog */
     uint32_t gids[SDB_VEC_SIZE];  /* group of each selected row */
-    sdb_buf key, prev;            /* serialized group key of this row and of the last new one */
+    uint8_t *rows[SDB_VEC_SIZE];  /* its state row */
+    uint32_t last_groups;         /* groups of the worker's last partial (hash mode sizing) */
+    uint32_t last_set;            /* largest distinct set of its last partial (set sizing) */
+    sdb_buf keys;                 /* serialized group keys of the vector's selected rows */
+    size_t koff[SDB_VEC_SIZE + 1];   /* row j's key: keys.data[koff[j] .. koff[j + 1]) */
+    uint64_t khash[SDB_VEC_SIZE]; /* row j's key hash; unused when same[j] */
+    uint8_t same[SDB_VEC_SIZE];   /* row j's key equals row j - 1's */
 } worker;
 
 /* The type a group key has in the aggregation output. */

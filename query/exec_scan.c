@@ -130,21 +130,47 @@ sdb_rc sdb_exec_extract(qctx *q, const sdb_pexpr *e, sdb_err *err)
     return SDB_OK;
 }
 
-/* Split the top-level ANDs of where into separately compiled conjuncts. */
+static void conj_marks(const sdb_pexpr *e, bool *cols, uint32_t ncols)
+{
+    if (e == NULL)
+        return;
+    if (e->kind == SDB_PX_COL && e->col < ncols)
+        cols[e->col] = true;
+    for (uint32_t i = 0; i < e->nargs; i++)
+        conj_marks(e->args[i], cols, ncols);
+}
+
+/* Split the top-level ANDs of where into separately compiled conjuncts, and extract the
+ * pruning predicates, noting which conjunct is which predicate and which columns each
+ * conjunct reads. */
 sdb_rc sdb_exec_split_conj(qctx *q, const sdb_pexpr *e, sdb_err *err)
 {
     sdb_prog *p, **np;
+    int32_t *npred;
+    bool *ncols;
+    uint32_t before = q->npreds, k = q->nconj;
     if (e->kind == SDB_PX_AND) {
         SDB_TRY(sdb_exec_split_conj(q, e->args[0], err));
         return sdb_exec_split_conj(q, e->args[1], err);
     }
     SDB_TRY(sdb_prog_compile(q->m, e, &p, err));
-    if ((np = sdb_qmem_alloc(q->m, (q->nconj + 1) * sizeof *np, err)) == NULL)
+    SDB_TRY(sdb_exec_extract(q, e, err));
+    if ((np = sdb_qmem_alloc(q->m, (k + 1) * sizeof *np, err)) == NULL ||
+        (npred = sdb_qmem_alloc(q->m, (k + 1) * sizeof *npred, err)) == NULL ||
+        (ncols = sdb_qmem_calloc(q->m, (size_t)(k + 1) * q->ncols + 1, 1, err)) == NULL)
         return err->code;
-    if (q->nconj)
-        memcpy(np, q->conj, q->nconj * sizeof *np);
-    np[q->nconj++] = p;
+    if (k) {
+        memcpy(np, q->conj, k * sizeof *np);
+        memcpy(npred, q->conj_pred, k * sizeof *npred);
+        memcpy(ncols, q->conj_cols, (size_t)k * q->ncols);
+    }
+    np[k] = p;
+    npred[k] = q->npreds == before + 1 ? (int32_t)before : -1;
+    conj_marks(e, ncols + (size_t)k * q->ncols, q->ncols);
     q->conj = np;
+    q->conj_pred = npred;
+    q->conj_cols = ncols;
+    q->nconj = k + 1;
     return SDB_OK;
 }
 
@@ -435,6 +461,49 @@ static void set_vectors(worker *w, const morsel *mo, uint32_t v)
 }
 /* ---- worker: one morsel ---- */
 
+/* True when block statistics show that every row of block blk satisfies p (integer and
+ * timestamp comparisons and NOT NULL; NULL rows never do). */
+static bool block_all_pass(const pred *p, const sdb_seg_col *c, uint32_t blk)
+{
+    const sdb_seg_block *b = &c->blocks[blk];
+    if (b->nulls != 0)
+        return false;
+    if (p->kind == P_NOTNULL)
+        return true;
+    if (p->kind == P_CMP && p->ctype == SDB_TYPE_INT64) {
+        int64_t k = p->lo.u.i, mn = b->min.i, mx = b->max.i;
+        switch (p->op) {
+        case SDB_PX_EQ: return mn == k && mx == k;
+        case SDB_PX_NE: return k < mn || k > mx;
+        case SDB_PX_LT: return mx < k;
+        case SDB_PX_LE: return mx <= k;
+        case SDB_PX_GT: return mn > k;
+        case SDB_PX_GE: return mn >= k;
+        default: return false;
+        }
+    }
+    if (p->kind == P_BETWEEN && p->ctype == SDB_TYPE_INT64)
+        return p->lo.u.i <= b->min.i && b->max.i <= p->hi.u.i;
+    return false;
+}
+
+/* Which conjuncts every row of a segment morsel satisfies (w->skip), by block statistics. */
+static void morsel_skips(worker *w, const morsel *mo)
+{
+    qctx *q = w->q;
+    for (uint32_t k = 0; k < q->nconj; k++) {
+        int32_t pi = q->conj_pred[k], ci;
+        w->skip[k] = false;
+        if (pi < 0 || mo->unit >= q->snap->nsegs)
+            continue;
+        ci = q->segcol[(size_t)mo->unit * q->ncols + q->preds[pi].col];
+        if (ci >= 0)
+            w->skip[k] = block_all_pass(&q->preds[pi],
+                                        sdb_seg_col_at(q->snap->segs[mo->unit], (uint32_t)ci),
+                                        mo->blk);
+    }
+}
+
 sdb_rc sdb_exec_run_morsel(worker *w, uint32_t mi, partial *pt, sdb_err *err)
 {
     qctx *q = w->q;
@@ -442,9 +511,15 @@ sdb_rc sdb_exec_run_morsel(worker *w, uint32_t mi, partial *pt, sdb_err *err)
     uint32_t nvec = (mo->rows + SDB_VEC_SIZE - 1) / SDB_VEC_SIZE, total = 0, v, c;
     sdb_chunk ch = {.ncols = q->ncols, .cols = w->cols};
     memset(w->decoded, 0, q->ncols * sizeof *w->decoded);
-    for (c = 0; c < q->ncols; c++)
-        if (q->need_filter[c])
-            SDB_TRY(decode_col(w, mo, c, err));
+    /* conjuncts true of the whole block are not evaluated, nor their columns decoded */
+    morsel_skips(w, mo);
+    for (uint32_t k = 0; k < q->nconj; k++) {
+        if (w->skip[k])
+            continue;
+        for (c = 0; c < q->ncols; c++)
+            if (q->conj_cols[(size_t)k * q->ncols + c])
+                SDB_TRY(decode_col(w, mo, c, err));
+    }
     for (v = 0; v < nvec; v++) {
         uint32_t start = v * SDB_VEC_SIZE;
         uint32_t n = mo->rows - start < SDB_VEC_SIZE ? mo->rows - start : SDB_VEC_SIZE;
@@ -453,6 +528,8 @@ sdb_rc sdb_exec_run_morsel(worker *w, uint32_t mi, partial *pt, sdb_err *err)
         ch.n = n;
         set_vectors(w, mo, v);
         for (uint32_t k = 0; k < q->nconj && ns > 0; k++) {
+            if (w->skip[k])
+                continue;
             SDB_TRY(sdb_prog_filter(w->conj[k], &ch, cur, ns, w->tmpsel, &ns, err));
             memcpy(sel, w->tmpsel, ns * sizeof *sel);
             cur = sel;
@@ -473,7 +550,7 @@ sdb_rc sdb_exec_run_morsel(worker *w, uint32_t mi, partial *pt, sdb_err *err)
     if (total == 0)
         return SDB_OK;
     for (c = 0; c < q->ncols; c++)
-        if (q->need[c])
+        if (q->need_out[c])
             SDB_TRY(decode_col(w, mo, c, err));
     for (v = 0; v < nvec; v++) {
         uint32_t start = v * SDB_VEC_SIZE;

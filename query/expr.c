@@ -672,6 +672,12 @@ sdb_rc sdb_prog_compile(sdb_qmem *m, const sdb_pexpr *e, sdb_prog **out, sdb_err
         else if (t == SDB_TYPE_SYMBOL && (e->kind == SDB_PX_EQ || e->kind == SDB_PX_NE))
             p->fast = FAST_SYM;
     }
+    if ((e->kind == SDB_PX_IS_NULL || e->kind == SDB_PX_IS_NOT_NULL) && e->nargs == 1 &&
+        e->args[0]->kind == SDB_PX_COL) {
+        p->fcol = e->args[0]->col;
+        p->fop = e->kind;
+        p->fast = FAST_NULL;
+    }
     *out = p;
     return SDB_OK;
 }

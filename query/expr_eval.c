@@ -715,6 +715,30 @@ sdb_rc sdb_prog_eval(sdb_prog_state *st, const sdb_chunk *chunk, const uint32_t 
     return SDB_OK;
 }
 
+/* The rows of sel (rows 0..nsel-1 when NULL) whose validity bit is `present`, into out. */
+static uint32_t sel_validity(const uint64_t *valid, bool present, const uint32_t *sel,
+                             uint32_t nsel, uint32_t *out)
+{
+    uint32_t k = 0;
+    if (sel != NULL) {
+        for (uint32_t j = 0; j < nsel; j++) {
+            out[k] = sel[j];
+            k += (uint32_t)(VALID(valid, sel[j]) == (uint64_t)present);
+        }
+        return k;
+    }
+    for (uint32_t w = 0; (uint64_t)w * 64 < nsel; w++) {
+        uint64_t bits = present ? valid[w] : ~valid[w];
+        if (nsel - w * 64 < 64)
+            bits &= (UINT64_C(1) << (nsel - w * 64)) - 1;
+        while (bits) {
+            out[k++] = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+        }
+    }
+    return k;
+}
+
 sdb_rc sdb_prog_filter(sdb_prog_state *st, const sdb_chunk *chunk, const uint32_t *sel,
                        uint32_t nsel, uint32_t *out_sel, uint32_t *nout, sdb_err *err)
 {
@@ -746,6 +770,9 @@ sdb_rc sdb_prog_filter(sdb_prog_state *st, const sdb_chunk *chunk, const uint32_
                 *nout = 0;
             return SDB_OK;
         }
+        case FAST_NULL:
+            *nout = sel_validity(c->valid, p->fop == SDB_PX_IS_NOT_NULL, sel, nsel, out_sel);
+            return SDB_OK;
         default:
             break;
         }

@@ -52,6 +52,7 @@ typedef enum fast_kind {
     FAST_I64,   /* column fcol (int64/timestamp) fop constant */
     FAST_F64,
     FAST_SYM,   /* symbol column fcol = / <> constant string (step of the comparison) */
+    FAST_NULL,  /* column fcol IS NULL (fop SDB_PX_IS_NULL) / IS NOT NULL: validity only */
 } fast_kind;
 
 struct sdb_prog {

@@ -3,6 +3,17 @@
 
 #include <string.h>
 
+/* n zeroed slots aligned to a cache line (two slots per line). */
+static sdb_gslot *alloc_slots(const sdb_alloc *al, uint32_t n, sdb_err *err)
+{
+    uint8_t *p = sdb_alloc_get(al, (size_t)n * sizeof(sdb_gslot) + 64, err);
+    if (p == NULL)
+        return NULL;
+    p += (64 - ((uintptr_t)p & 63)) & 63;
+    memset(p, 0, (size_t)n * sizeof(sdb_gslot));
+    return (sdb_gslot *)(void *)p;
+}
+
 sdb_rc sdb_gtab_init(sdb_gtab *t, const sdb_alloc *al, uint32_t stride, uint32_t dense_n,
                      sdb_err *err)
 {
@@ -17,12 +28,13 @@ sdb_rc sdb_gtab_init(sdb_gtab *t, const sdb_alloc *al, uint32_t stride, uint32_t
         memset(t->dense_gid, 0, (size_t)dense_n * 4);
         return SDB_OK;
     }
-    t->mask = 63;
-    if ((t->slots = sdb_alloc_get(al, 64 * sizeof *t->slots, err)) == NULL)
+    t->mask = 15;
+    if ((t->slots = alloc_slots(al, 16, err)) == NULL)
         return err->code;
-    memset(t->slots, 0, 64 * sizeof *t->slots);
     return SDB_OK;
 }
+
+static sdb_rc key_room(sdb_gtab *t, uint32_t ncap, sdb_err *err);
 
 /* A new group: a state row and, in hash mode, room for its key. */
 static sdb_rc add_group(sdb_gtab *t, uint32_t *gid, sdb_err *err)
@@ -46,21 +58,8 @@ static sdb_rc add_group(sdb_gtab *t, uint32_t *gid, sdb_err *err)
         memset(t->pages[p], 0, (size_t)SDB_GTAB_PAGE * t->stride);
         t->npages = p + 1;
     }
-    if (t->n == t->kcap) {
-        uint32_t ncap = t->kcap ? t->kcap * 2 : 64;
-        uint64_t *nh = sdb_alloc_get(&t->al, (size_t)ncap * 8, err);
-        sdb_str *nk = t->dense ? NULL : sdb_alloc_get(&t->al, (size_t)ncap * sizeof *nk, err);
-        if (nh == NULL || (!t->dense && nk == NULL))
-            return err->code;
-        if (t->n) {
-            memcpy(nh, t->hashes, (size_t)t->n * 8);
-            if (!t->dense)
-                memcpy(nk, t->keys, (size_t)t->n * sizeof *nk);
-        }
-        t->hashes = nh;
-        t->keys = nk;
-        t->kcap = ncap;
-    }
+    if (t->n == t->kcap)
+        SDB_TRY(key_room(t, t->kcap ? t->kcap * 2 : 64, err));
     *gid = t->n++;
     return SDB_OK;
 }
@@ -79,59 +78,137 @@ sdb_rc sdb_gtab_find_dense(sdb_gtab *t, uint32_t k, uint32_t *gid, sdb_err *err)
     return SDB_OK;
 }
 
-static inline uint64_t slot_of(uint64_t hash, uint32_t g)
+/* The key's bytes zero padded to SDB_GTAB_INLINE (len <= SDB_GTAB_INLINE). */
+static inline void inline_words(const void *key, uint32_t len, uint64_t w[2])
 {
-    return (hash & 0xffffffff00000000ULL) | (uint64_t)(g + 1);
+    w[0] = w[1] = 0;
+    if (len)
+        memcpy(w, key, len);
+}
+
+/* The slot holding key, or the empty slot where it belongs. */
+static inline sdb_gslot *probe(const sdb_gtab *t, const void *key, uint32_t len, uint64_t hash)
+{
+    if (len <= SDB_GTAB_INLINE) {
+        uint64_t w[2];
+        inline_words(key, len, w);
+        for (uint32_t s = (uint32_t)hash & t->mask;; s = (s + 1) & t->mask) {
+            sdb_gslot *e = &t->slots[s];
+            if (e->gid1 == 0 ||
+                (e->hash == hash && e->len == len && e->inl[0] == w[0] && e->inl[1] == w[1]))
+                return e;
+        }
+    }
+    for (uint32_t s = (uint32_t)hash & t->mask;; s = (s + 1) & t->mask) {
+        sdb_gslot *e = &t->slots[s];
+        if (e->gid1 == 0 || (e->hash == hash && e->len == len &&
+                             memcmp(t->keys[e->gid1 - 1].p, key, len) == 0))
+            return e;
+    }
 }
 
 bool sdb_gtab_lookup(const sdb_gtab *t, const void *key, uint32_t len, uint64_t hash,
                      uint32_t *gid)
 {
-    const uint64_t tag = hash & 0xffffffff00000000ULL;
-    for (uint32_t s = (uint32_t)hash & t->mask;; s = (s + 1) & t->mask) {
-        uint64_t e = t->slots[s];
-        uint32_t g;
-        if (e == 0)
-            return false;
-        if ((e & 0xffffffff00000000ULL) != tag)
-            continue;
-        g = (uint32_t)e - 1;
-        if (t->hashes[g] == hash && t->keys[g].len == len &&
-            (len == 0 || memcmp(t->keys[g].p, key, len) == 0)) {
-            *gid = g;
-            return true;
-        }
-    }
+    const sdb_gslot *e = probe(t, key, len, hash);
+    if (e->gid1 == 0)
+        return false;
+    *gid = e->gid1 - 1;
+    return true;
 }
 
-static sdb_rc grow(sdb_gtab *t, sdb_err *err)
+/* Rehash into ncap slots (a power of two above twice the groups). */
+static sdb_rc resize(sdb_gtab *t, uint32_t ncap, sdb_err *err)
 {
-    uint32_t ncap = (t->mask + 1) * 2, nmask = ncap - 1;
-    uint64_t *ns = sdb_alloc_get(&t->al, (size_t)ncap * sizeof *ns, err);
+    uint32_t nmask = ncap - 1;
+    sdb_gslot *ns = alloc_slots(&t->al, ncap, err);
     if (ns == NULL)
         return err->code;
-    memset(ns, 0, (size_t)ncap * sizeof *ns);
-    for (uint32_t g = 0; g < t->n; g++) {
-        uint32_t s = (uint32_t)t->hashes[g] & nmask;
-        while (ns[s] != 0)
-            s = (s + 1) & nmask;
-        ns[s] = slot_of(t->hashes[g], g);
+    for (uint32_t o = 0; o <= t->mask; o++) {
+        const sdb_gslot *e = &t->slots[o];
+        uint32_t s;
+        if (e->gid1 == 0)
+            continue;
+        for (s = (uint32_t)e->hash & nmask; ns[s].gid1 != 0; s = (s + 1) & nmask)
+            ;
+        ns[s] = *e;
     }
     t->slots = ns;
     t->mask = nmask;
     return SDB_OK;
 }
 
+static sdb_rc grow(sdb_gtab *t, sdb_err *err)
+{
+    return resize(t, (t->mask + 1) * 2, err);
+}
+
+/* Room for ncap groups in keys and hashes. */
+static sdb_rc key_room(sdb_gtab *t, uint32_t ncap, sdb_err *err)
+{
+    uint64_t *nh = sdb_alloc_get(&t->al, (size_t)ncap * 8, err);
+    sdb_str *nk = t->dense ? NULL : sdb_alloc_get(&t->al, (size_t)ncap * sizeof *nk, err);
+    if (nh == NULL || (!t->dense && nk == NULL))
+        return err->code;
+    if (t->n) {
+        memcpy(nh, t->hashes, (size_t)t->n * 8);
+        if (!t->dense)
+            memcpy(nk, t->keys, (size_t)t->n * sizeof *nk);
+    }
+    t->hashes = nh;
+    t->keys = nk;
+    t->kcap = ncap;
+    return SDB_OK;
+}
+
+sdb_rc sdb_gtab_reserve(sdb_gtab *t, uint32_t n, sdb_err *err)
+{
+    uint32_t cap = t->mask + 1;
+    if (t->dense || n > SDB_GTAB_MAX_GROUPS)
+        return SDB_OK;
+    while ((uint64_t)n * 4 > (uint64_t)cap * 3)
+        cap *= 2;
+    if (cap != t->mask + 1)
+        SDB_TRY(resize(t, cap, err));
+    if (n > t->kcap)
+        SDB_TRY(key_room(t, n, err));
+    return SDB_OK;
+}
+
+/* Room for a key copy of len bytes: short keys share chunks (one allocation, and one charge
+ * to the query's budget, per 16 KiB of keys), long ones get their own. */
+static char *key_copy_room(sdb_gtab *t, uint32_t len, sdb_err *err)
+{
+    enum { KCHUNK = 16384 };
+    char *p;
+    if (len > KCHUNK / 16)
+        return sdb_alloc_get(&t->al, len, err);
+    if (t->kleft < len || t->kfree == NULL) {
+        if ((t->kfree = sdb_alloc_get(&t->al, KCHUNK, err)) == NULL)
+            return NULL;
+        t->kleft = KCHUNK;
+    }
+    p = t->kfree;
+    t->kfree += len;
+    t->kleft -= len;
+    return p;
+}
+
 sdb_rc sdb_gtab_find(sdb_gtab *t, const void *key, uint32_t len, uint64_t hash, uint32_t *gid,
                      sdb_err *err)
 {
-    uint32_t s, g = 0;
+    sdb_gslot *e = probe(t, key, len, hash);
+    uint32_t g = 0;
     char *copy;
-    if (sdb_gtab_lookup(t, key, len, hash, gid))
+    if (e->gid1 != 0) {
+        *gid = e->gid1 - 1;
         return SDB_OK;
-    if ((uint64_t)(t->n + 1) * 2 > (uint64_t)t->mask + 1)
+    }
+    if ((uint64_t)(t->n + 1) * 4 > ((uint64_t)t->mask + 1) * 3) {
         SDB_TRY(grow(t, err));
-    if ((copy = sdb_alloc_get(&t->al, len ? len : 1, err)) == NULL)
+        e = probe(t, key, len, hash);
+    }
+    if ((copy = key_copy_room(t, len, err)) == NULL)
         return err->code;
     if (len)
         memcpy(copy, key, len);
@@ -139,9 +216,11 @@ sdb_rc sdb_gtab_find(sdb_gtab *t, const void *key, uint32_t len, uint64_t hash, 
     t->keys[g].p = copy;
     t->keys[g].len = len;
     t->hashes[g] = hash;
-    for (s = (uint32_t)hash & t->mask; t->slots[s] != 0; s = (s + 1) & t->mask)
-        ;
-    t->slots[s] = slot_of(hash, g);
+    e->hash = hash;
+    e->gid1 = g + 1;
+    e->len = len;
+    if (len <= SDB_GTAB_INLINE)
+        inline_words(key, len, e->inl);
     *gid = g;
     return SDB_OK;
 }

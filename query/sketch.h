@@ -49,6 +49,9 @@ typedef struct sdb_sketch {
 
 void sdb_sketch_init(sdb_sketch *s);
 sdb_rc sdb_sketch_add(sdb_sketch *s, const sdb_alloc *al, double v, sdb_err *err);
+/* sdb_sketch_add(s[j], v[j]) for j < n, in order (the same sketch may appear many times). */
+sdb_rc sdb_sketch_add_many(sdb_sketch *const *s, const double *v, uint32_t n,
+                           const sdb_alloc *al, sdb_err *err);
 sdb_rc sdb_sketch_merge(sdb_sketch *dst, const sdb_alloc *al, const sdb_sketch *src, sdb_err *err);
 /* The q-quantile (q in [0, 1]) as defined above; false when the sketch is empty. */
 bool sdb_sketch_quantile(const sdb_sketch *s, double q, double *out);

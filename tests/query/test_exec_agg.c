@@ -399,6 +399,53 @@ Test(exec_agg, time_range_skips_blocks)
     cr_assert_eq(st.blocks, 2);
 }
 
+Test(exec_agg, conjuncts_true_of_whole_blocks_are_skipped_and_results_match)
+{
+    sdb_exec_stats st;
+    trow t;
+    /* a time range starting inside block 1 of segment 0 and running past every row, so
+       most blocks lie wholly inside it (the time column is then not even decoded), plus
+       a condition on a column with NULLs, which must still be evaluated; the memtable
+       rows go through the filter as before */
+    fx_row(0, 5000, &t);
+    int64_t lo = t.i[C_TIME], want = 0, want2 = 0;
+    FOR_ROWS(t) {
+        want += t.i[C_TIME] >= lo && t.i[C_TIME] <= INT64_MAX - 1;
+        want2 += t.i[C_TIME] >= lo && t.has[C_TOK] && t.i[C_TOK] > 100;
+    }
+    sdb_pexpr *w = op2(SDB_PX_AND, op2(SDB_PX_GE, col(C_TIME), sdb_pexpr_i64(&qm, lo, &err)),
+                       op2(SDB_PX_LT, col(C_TIME), sdb_pexpr_i64(&qm, INT64_MAX, &err)));
+    cr_assert_eq(count_where(w, &st), want);
+    cr_assert_gt(st.blocks, 4);
+    cr_assert_leq(st.blocks_decoded, 1, "blocks decoded: %llu",
+                  (unsigned long long)st.blocks_decoded);
+    sdb_pexpr *w2 = op2(SDB_PX_AND, op2(SDB_PX_GE, col(C_TIME), sdb_pexpr_i64(&qm, lo, &err)),
+                        op2(SDB_PX_GT, col(C_TOK), sdb_pexpr_i64(&qm, 100, &err)));
+    cr_assert_eq(count_where(w2, &st), want2);
+    /* BETWEEN and IS NOT NULL over a column without NULLs */
+    sdb_pexpr *b = opn(SDB_PX_BETWEEN, (sdb_pexpr *[]){col(C_TIME), sdb_pexpr_i64(&qm, lo, &err),
+                                                       sdb_pexpr_i64(&qm, INT64_MAX, &err)}, 3);
+    sdb_pexpr *nn = sdb_pexpr_make(&qm, SDB_PX_IS_NOT_NULL, (sdb_pexpr *[]){col(C_TIME)}, 1, &err);
+    cr_assert_not_null(nn, "%s", err.msg);
+    cr_assert_eq(count_where(op2(SDB_PX_AND, b, nn), &st), want);
+    cr_assert_leq(st.blocks_decoded, 1);
+    /* IS [NOT] NULL from validity alone, on rows another conjunct selected */
+    int64_t want3 = 0, want4 = 0;
+    FOR_ROWS(t) {
+        want3 += t.has[C_TOK] && t.i[C_TOK] > 100 && !t.has[C_COST];
+        want4 += t.has[C_TOK] && t.i[C_TOK] > 100 && t.has[C_COST];
+    }
+    sdb_pexpr *cn = sdb_pexpr_make(&qm, SDB_PX_IS_NULL, (sdb_pexpr *[]){col(C_COST)}, 1, &err);
+    sdb_pexpr *cnn = sdb_pexpr_make(&qm, SDB_PX_IS_NOT_NULL, (sdb_pexpr *[]){col(C_COST)}, 1,
+                                    &err);
+    cr_assert_eq(count_where(op2(SDB_PX_AND, op2(SDB_PX_GT, col(C_TOK),
+                                                 sdb_pexpr_i64(&qm, 100, &err)), cn), &st), want3);
+    cr_assert_eq(count_where(op2(SDB_PX_AND, op2(SDB_PX_GT, col(C_TOK),
+                                                 sdb_pexpr_i64(&qm, 100, &err)), cnn), &st), want4);
+    cr_assert_gt(want3, 0);
+    cr_assert_gt(want4, 0);
+}
+
 Test(exec_agg, trace_id_lookup_reads_one_block)
 {
     sdb_exec_stats st;
