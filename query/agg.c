@@ -141,8 +141,10 @@ static sdb_rc set_for(sdb_gtab *t, uint8_t *st, sdb_gtab **out, sdb_err *err)
         if ((set = sdb_alloc_get(&t->al, sizeof *set, err)) == NULL)
             return err->code;
         SDB_TRY(sdb_gtab_init(set, &t->al, 0, 0, err));
-        if (t->set_hint > 0)
+        if (t->set_hint > 0 && t->set_hint_left >= t->set_hint) {
+            t->set_hint_left -= t->set_hint;
             SDB_TRY(sdb_gtab_reserve(set, t->set_hint, err));
+        }
         memcpy(st, &set, sizeof set);
     }
     *out = set;

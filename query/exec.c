@@ -202,6 +202,9 @@ static void *worker_main(void *arg)
         rc = partial_create(q, &pt, &err);
         if (rc == SDB_OK && q->agg) {
             pt->tab.set_hint = w.last_set;
+            /* a morsel (at most 65,536 rows) adds at most its rows to the sets of one
+               aggregate: hints beyond twice that reserve for values that cannot come */
+            pt->tab.set_hint_left = 2 * (uint64_t)MEM_MORSEL;
             if (q->dense_n == 0)
                 rc = sdb_gtab_reserve(&pt->tab, w.last_groups, &err);
         }

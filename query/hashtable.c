@@ -28,8 +28,9 @@ sdb_rc sdb_gtab_init(sdb_gtab *t, const sdb_alloc *al, uint32_t stride, uint32_t
         memset(t->dense_gid, 0, (size_t)dense_n * 4);
         return SDB_OK;
     }
-    t->mask = 15;
-    if ((t->slots = alloc_slots(al, 16, err)) == NULL)
+    /* a query may hold a distinct set per group, most of them tiny: sets start small */
+    t->mask = t->stride == 0 ? 3 : 15;
+    if ((t->slots = alloc_slots(al, t->mask + 1, err)) == NULL)
         return err->code;
     return SDB_OK;
 }
@@ -59,7 +60,7 @@ static sdb_rc add_group(sdb_gtab *t, uint32_t *gid, sdb_err *err)
         t->npages = p + 1;
     }
     if (t->n == t->kcap)
-        SDB_TRY(key_room(t, t->kcap ? t->kcap * 2 : 64, err));
+        SDB_TRY(key_room(t, t->kcap ? t->kcap * 2 : t->stride == 0 ? 4 : 64, err));
     *gid = t->n++;
     return SDB_OK;
 }
@@ -176,17 +177,21 @@ sdb_rc sdb_gtab_reserve(sdb_gtab *t, uint32_t n, sdb_err *err)
 }
 
 /* Room for a key copy of len bytes: short keys share chunks (one allocation, and one charge
- * to the query's budget, per 16 KiB of keys), long ones get their own. */
+ * to the query's budget, per chunk of up to 16 KiB of keys), long ones get their own. */
 static char *key_copy_room(sdb_gtab *t, uint32_t len, sdb_err *err)
 {
-    enum { KCHUNK = 16384 };
+    enum { KCHUNK_MIN = 64, KCHUNK = 16384 };
     char *p;
     if (len > KCHUNK / 16)
         return sdb_alloc_get(&t->al, len, err);
     if (t->kleft < len || t->kfree == NULL) {
-        if ((t->kfree = sdb_alloc_get(&t->al, KCHUNK, err)) == NULL)
+        uint32_t c = t->kchunk < KCHUNK_MIN ? KCHUNK_MIN : t->kchunk;
+        while (c < len)
+            c *= 2;
+        if ((t->kfree = sdb_alloc_get(&t->al, c, err)) == NULL)
             return NULL;
-        t->kleft = KCHUNK;
+        t->kleft = c;
+        t->kchunk = c * 2 > KCHUNK ? KCHUNK : c * 2;
     }
     p = t->kfree;
     t->kfree += len;

@@ -41,9 +41,13 @@ typedef struct sdb_gtab {
     uint64_t *hashes;      /* per group (hash mode); the dense key (dense mode) */
     uint32_t kcap;         /* entries allocated in keys/hashes */
     uint32_t set_hint;     /* distinct sets created in this table's states start with room
-                              for this many values (0: small) */
+                              for this many values (0: small) ... */
+    uint64_t set_hint_left;/* ... while the hints reserved so far stay under this many
+                              values in all (one big set's hint is not given to thousands) */
     char *kfree;           /* hash mode: room for key copies, taken from the allocator in */
     size_t kleft;          /* chunks (bytes left at kfree) */
+    uint32_t kchunk;       /* size of the next chunk: doubles from 64 to 16 KiB, so the many
+                              small distinct sets of a query stay small */
     sdb_gslot *slots;      /* hash mode: mask + 1 slots, at most 3/4 used */
     uint32_t mask;         /* slots - 1 */
     bool dense;

@@ -131,3 +131,40 @@ Test(run, explain_reports_pruning)
     cr_assert_str_eq(csv("SELECT count(*) FROM t WHERE time >= '2026-01-03'"), "count(*)\n100\n");
     ok(sdb_db_close(db, &err), &err);
 }
+
+/* sql with threads 1 and a query memory bound, as CSV. */
+static char *csv_bounded(const char *sql, size_t memory)
+{
+    static char text[8192];
+    sdb_run_opts ro = {.threads = 1, .query_memory = memory};
+    sdb_run_result res;
+    sdb_buf out = SDB_BUF_INIT;
+    sdb_err err;
+    ok(sdb_run_sql(db, sql, strlen(sql), &ro, &res, &err), &err);
+    ok(sdb_result_format(res.rows, SDB_FMT_CSV, &out, &err), &err);
+    snprintf(text, sizeof text, "%.*s", (int)out.len, (const char *)out.data);
+    sdb_buf_free(&out);
+    sdb_run_result_free(&res);
+    return text;
+}
+
+Test(run, count_distinct_in_many_groups_stays_small)
+{
+    sdb_err err;
+    open_it();
+    write_rows(300000, T0, false);
+    ok(sdb_db_flush(db, NULL, &err), &err);
+    /* 300k groups, each with its own distinct set: a set must cost bytes, not kilobytes */
+    cr_assert_str_eq(csv_bounded("SELECT v, count(DISTINCT v % 7) FROM t GROUP BY v "
+                                 "ORDER BY v DESC LIMIT 1",
+                                 256u << 20),
+                     "v,count(DISTINCT v % 7)\n299999,1\n");
+    /* one huge set in the first morsel, then a morsel of 65,536 one-value groups: the big
+       set's size is not reserved for each of them */
+    cr_assert_str_eq(csv_bounded("SELECT CASE WHEN v < 65536 THEN -1 ELSE v END AS k, "
+                                 "count(DISTINCT v) AS n FROM t GROUP BY k ORDER BY n DESC "
+                                 "LIMIT 1",
+                                 256u << 20),
+                     "k,n\n-1,65536\n");
+    sdb_db_close(db, NULL);
+}
