@@ -471,18 +471,26 @@ static sdb_rc seed_init(sdb_import *im, sdb_err *err)
 static sdb_rc seed_hour(sdb_import *im, int64_t ns, sdb_err *err)
 {
     size_t h = (size_t)(ns / SEED_HOUR_NS);
-    char sql[512], lo[SDB_TIME_FMT_MAX], hi[SDB_TIME_FMT_MAX];
+    char lo[SDB_TIME_FMT_MAX], hi[SDB_TIME_FMT_MAX];
+    sdb_buf sql = SDB_BUF_INIT;
     sdb_run_result res;
-    sdb_rc rc;
+    sdb_rc rc = SDB_OK;
     if (im->seeded[h / 8] & (1u << (h % 8)))
         return SDB_OK;
     im->seeded[h / 8] |= (uint8_t)(1u << (h % 8));
     sdb_time_format((int64_t)h * SEED_HOUR_NS, lo);
     sdb_time_format((int64_t)(h + 1) * SEED_HOUR_NS, hi);
-    snprintf(sql, sizeof sql, "SELECT span_id FROM \"%s\" WHERE time >= '%s' AND time < '%s'",
-             im->table, lo, hi);
+    /* the table name quoted, its quotes doubled */
+    rc = sdb_buf_printf(&sql, err, "SELECT span_id FROM \"");
+    for (const char *p = im->table; *p != '\0' && rc == SDB_OK; p++)
+        rc = *p == '"' ? sdb_buf_append(&sql, "\"\"", 2, err) : sdb_buf_put_u8(&sql, (uint8_t)*p, err);
+    if (rc == SDB_OK)
+        rc = sdb_buf_printf(&sql, err, "\" WHERE time >= '%s' AND time < '%s'", lo, hi);
     memset(&res, 0, sizeof res);
-    if ((rc = sdb_run_sql(im->db, sql, strlen(sql), NULL, &res, err)) != SDB_OK) {
+    if (rc == SDB_OK)
+        rc = sdb_run_sql(im->db, (const char *)sql.data, sql.len, NULL, &res, err);
+    sdb_buf_free(&sql);
+    if (rc != SDB_OK) {
         sdb_err_prefix(err, "reading the stored span_ids of %s for dedup: ", lo);
         return rc;
     }

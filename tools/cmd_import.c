@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -284,7 +285,7 @@ static void import_reject(void *ctx, uint64_t line, const char *reason)
 
 /* Put the files that hold evaluations first (keeping the order otherwise), so that an
  * evaluation's hallucination verdict is known when its span is read. A file that cannot be
- * opened stays where it is (the import reports it). */
+ * opened, stdin and anything not a regular file stay where they are. */
 static void evaluations_first(char **files, int n, sdb_import_format fmt, char *buf)
 {
     int k = 0;
@@ -296,7 +297,10 @@ static void evaluations_first(char **files, int n, sdb_import_format fmt, char *
         size_t got = 0;
         sdb_err err;
         bool evals = false;
-        if (strcmp(files[i], "-") == 0)
+        struct stat sb;
+        /* only regular files are sniffed: a pipe or /dev/fd/N read here would lose what
+           was read when the import reopens it */
+        if (strcmp(files[i], "-") == 0 || stat(files[i], &sb) != 0 || !S_ISREG(sb.st_mode))
             continue;
         if (sdb_input_open(files[i], &in, &err) == SDB_OK &&
             sdb_input_read(in, buf, READ_CHUNK, &got, &err) == SDB_OK) {

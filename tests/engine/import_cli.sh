@@ -48,4 +48,9 @@ q() { "$spandb" query --data "$tmp/ph" --format csv "$1" | tail -1; }
 check "the evaluations reach the spans' hallucination column" $?
 [ "$(q "SELECT count(*) FROM scores WHERE name = 'hallucination'")" -eq 2 ]
 check "the evaluations are in table scores too" $?
+# files that are not regular (a pipe) are read once, from their start
+"$spandb" import --data "$tmp/pipe" "$tmp/spans.jsonl" <(cat "${files[1]}") > "$tmp/pipe.out" 2>&1
+check "a pipe among several files imports with no rejected record" $?
+[ "$("$spandb" query --data "$tmp/pipe" --format csv "SELECT count(*) FROM spans" | tail -1)" -eq 12 ]
+check "every span of the piped file is there" $?
 exit $fail

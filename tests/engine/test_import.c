@@ -695,8 +695,10 @@ Test(import, dedup_set_grows_and_still_finds_every_id)
     sdb_import_destroy(im);
 }
 
-/* One import into db of 20k generated spans of each seed in seeds (0-terminated). */
-static sdb_import_stats import_generated(sdb_db *db, const uint64_t *seeds)
+/* One import into db (table: NULL for spans) of 20k generated spans of each seed in seeds
+ * (0-terminated). */
+static sdb_import_stats import_generated_into(sdb_db *db, const char *table,
+                                              const uint64_t *seeds)
 {
     sdb_import_opts io;
     sdb_import *im;
@@ -704,6 +706,7 @@ static sdb_import_stats import_generated(sdb_db *db, const uint64_t *seeds)
     sdb_err err;
     memset(&io, 0, sizeof io);
     io.dedup = true;
+    io.table = table;
     cr_assert_eq(sdb_import_create(db, &io, &im, &err), SDB_OK, "%s", err.msg);
     for (; *seeds != 0; seeds++) {
         cr_assert_eq(sdb_import_begin(im, SDB_IMPORT_OTLP_JSON, &err), SDB_OK, "%s", err.msg);
@@ -713,6 +716,11 @@ static sdb_import_stats import_generated(sdb_db *db, const uint64_t *seeds)
     st = sdb_import_get_stats(im);
     sdb_import_destroy(im);
     return st;
+}
+
+static sdb_import_stats import_generated(sdb_db *db, const uint64_t *seeds)
+{
+    return import_generated_into(db, NULL, seeds);
 }
 
 Test(import, dedup_reads_stored_ids_hour_by_hour_across_imports)
@@ -733,6 +741,12 @@ Test(import, dedup_reads_stored_ids_hour_by_hour_across_imports)
     st = import_generated(db, both);
     cr_assert_eq(st.spans, 0);
     cr_assert_eq(st.duplicates, 40000);
+    /* a table whose name needs quoting in SQL */
+    st = import_generated_into(db, "my \"spans\"", s3);
+    cr_assert_eq(st.spans, 20000);
+    st = import_generated_into(db, "my \"spans\"", s3);
+    cr_assert_eq(st.spans, 0);
+    cr_assert_eq(st.duplicates, 20000);
     cr_assert_eq(q_int(db, "SELECT count(*) FROM spans"), 40000);
     cr_assert_eq(q_int(db, "SELECT count(DISTINCT span_id) FROM spans"), 40000);
     sdb_db_close(db, NULL);
