@@ -22,6 +22,7 @@
 #include "storage/common/buf.h"
 #include "storage/common/hash.h"
 #include "storage/common/timefmt.h"
+#include "tools/args.h"
 #include "tools/commands.h"
 
 #define BENCH_FILE_MAX   ((size_t)4 << 20) /* bytes of one benchmark file */
@@ -43,6 +44,7 @@ typedef struct bench_opts {
     unsigned runs;             /* timed runs per statement (>= 1) */
     unsigned warmup;           /* untimed runs before them */
     unsigned threads;          /* 0: number of cores */
+    size_t query_memory;       /* 0: the default bound */
     int64_t now_ns;            /* now() for every run (0: wall clock) */
     bool jsonl;                /* one JSON object per statement instead of a table */
     uint64_t max_rows;         /* result rows written in jsonl */
@@ -54,7 +56,8 @@ static void bench_usage(FILE *f)
 {
     fprintf(f,
             "usage: spandb bench [--data DIR] [--runs N] [--warmup N] [--threads N]\n"
-            "                    [--query NAME]... [--now ISO] [--format table|jsonl]\n"
+            "                    [--query-memory BYTES] [--query NAME]... [--now ISO]\n"
+            "                    [--format table|jsonl]\n"
             "                    [--max-rows N] FILE.sql...\n\n"
             "Run every statement of the files (';'-terminated; a '-- name: NAME' comment line\n"
             "names the next one) N times (default 5) after the warm-up runs (default 1), in\n"
@@ -287,6 +290,7 @@ static int bench_one(sdb_db *db, const bench_stmt *s, const bench_opts *o)
     memset(&ro, 0, sizeof ro);
     memset(&stats, 0, sizeof stats);
     ro.threads = o->threads;
+    ro.query_memory = o->query_memory;
     ro.now_ns = o->now_ns;
     for (unsigned i = 0; i < o->warmup + o->runs; i++) {
         double w0 = now_ms(CLOCK_MONOTONIC), c0 = cpu_ms(), w1, c1;
@@ -409,6 +413,12 @@ int sdb_cmd_bench(int argc, char **argv)
         } else if (strcmp(a, "--threads") == 0 && v != NULL) {
             if (parse_uint(v, 0, 1024, &o.threads) != 0) {
                 fprintf(stderr, "spandb bench: --threads takes 0..1024, not '%s'\n", v);
+                return 2;
+            }
+            i++;
+        } else if (strcmp(a, "--query-memory") == 0 && v != NULL) {
+            if (sdb_parse_bytes(v, &o.query_memory) != 0) {
+                fprintf(stderr, "spandb bench: --query-memory takes a size like 4G, not '%s'\n", v);
                 return 2;
             }
             i++;

@@ -14,7 +14,7 @@
 //
 // usage: node run.mjs [--spandb PATH] [--work DIR] [--rows N] [--days D] [--seed S]
 //                     [--runs N] [--warmup N] [--threads N] [--sql FILE] [--only NAME,...]
-//                     [--out FILE.md]
+//                     [--query-memory BYTES (spandb's per-query bound)] [--out FILE.md]
 import { DuckDBInstance } from '@duckdb/node-api';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -31,7 +31,7 @@ function parseArgs(argv) {
     work: path.join(root, 'benchmarks', 'work'),
     rows: 10000000, days: 7, seed: 1, runs: 5, warmup: 1, threads: 2,
     sql: path.join(root, 'benchmarks', 'sql', 'dashboard.sql'),
-    only: null, out: null,
+    only: null, out: null, 'query-memory': null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], v = argv[i + 1];
@@ -48,6 +48,8 @@ function parseArgs(argv) {
         process.exit(2);
       }
       o[key] = n;
+    } else if (key === 'query-memory') {
+      o[key] = v;
     } else if (key === 'only') {
       o.only = new Set(v.split(','));
     } else {
@@ -213,6 +215,7 @@ async function main() {
   for (const s of stmts) {
     const sp = JSON.parse(run(o.spandb, ['bench', '--data', sdir, '--runs', String(o.runs),
       '--warmup', String(o.warmup), '--threads', String(o.threads), '--format', 'jsonl',
+      ...(o['query-memory'] ? ['--query-memory', o['query-memory']] : []),
       '--query', s.name, o.sql]).trim().split('\n').pop());
     if (sp.error) throw new Error(`spandb ${s.name}: ${sp.error}`);
     let reader = null;
