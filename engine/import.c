@@ -278,10 +278,29 @@ void sdb_import_reject(sdb_import *im, uint64_t line, const char *fmt, ...)
         im->o.on_reject(im->o.reject_ctx, line, msg);
 }
 
+/* Is every byte of w a lower-case hex digit [0-9a-f]? (bytes below 0x80 compared in
+ * parallel: adding 0x80 - lo sets a byte's top bit when it is >= lo, without carries) */
+static inline bool hex8_lower(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, top = 0x8080808080808080u;
+    uint64_t ge0 = w + ones * (0x80 - '0'), gt9 = w + ones * (0x80 - '9' - 1);
+    uint64_t gea = w + ones * (0x80 - 'a'), gtf = w + ones * (0x80 - 'f' - 1);
+    uint64_t ok = (ge0 & ~gt9) | (gea & ~gtf);
+    return (w & top) == 0 && (ok & top) == top;
+}
+
 bool sdb_import_hexid(char *s, size_t len)
 {
     bool upper = false;
-    for (size_t i = 0; i < len; i++) {
+    size_t i = 0;
+    /* ids are usually lower-case already: 8 bytes at a time while they are */
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (!hex8_lower(w))
+            break;
+    }
+    for (; i < len; i++) {
         unsigned c = (unsigned char)s[i];
         if (c - '0' < 10u || c - 'a' < 6u)
             continue;
@@ -289,9 +308,9 @@ bool sdb_import_hexid(char *s, size_t len)
             return false;
         upper = true;
     }
-    for (size_t i = 0; upper && i < len; i++)
-        if ((unsigned)(unsigned char)s[i] - 'A' < 6u)
-            s[i] = (char)(s[i] - 'A' + 'a');
+    for (size_t k = 0; upper && k < len; k++)
+        if ((unsigned)(unsigned char)s[k] - 'A' < 6u)
+            s[k] = (char)(s[k] - 'A' + 'a');
     return len > 0;
 }
 

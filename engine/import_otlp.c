@@ -71,6 +71,29 @@ typedef struct span_ctx {
 #define KEQ(k, n, lit) ((n) == sizeof lit - 1 && (k)[0] == (lit)[0] && \
                         memcmp((k), (lit), sizeof lit - 1) == 0)
 
+/* Are the n bytes (n >= 1) at a and b equal? Inline, by words: attribute keys are 7 to 40
+ * bytes, too short for a libc call to pay off. */
+static inline bool bytes_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            if (a[i] != b[i])
+                return false;
+        return true;
+    }
+    for (size_t i = 0; i + 8 < n; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            return false;
+    }
+    /* the last 8 bytes (overlapping the words before when n is not a multiple of 8) */
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+}
+
 static int key_find(const char *k, size_t n)
 {
     /* the names of each length, as 1 + index into key_names, 0 ended (generated from
@@ -101,7 +124,7 @@ static int key_find(const char *k, size_t n)
     if (n == 0 || n > KEY_MAXLEN)
         return -1;
     for (const unsigned char *p = by_len[n]; *p != 0; p++)
-        if (key_names[*p - 1][0] == k[0] && memcmp(key_names[*p - 1], k, n) == 0)
+        if (key_names[*p - 1][0] == k[0] && bytes_eq(key_names[*p - 1], k, n))
             return *p - 1;
     return -1;
 }
@@ -386,7 +409,7 @@ static const char *op_kind(const char *op)
         {"embeddings", "embedding"}, {"retrieval", "retriever"}, {"execute_tool", "tool"},
         {"invoke_agent", "agent"}, {"create_agent", "agent"}, {"invoke_workflow", "chain"}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(op, map[i][0]) == 0)
+        if (op[0] == map[i][0][0] && strcmp(op, map[i][0]) == 0)
             return map[i][1];
     return op;
 }
