@@ -65,6 +65,49 @@ static inline bool same_key(const uint8_t *a, const uint8_t *b, uint32_t len)
     return memcmp(a, b, len) == 0;
 }
 
+/* The group of row i of the string key vector v, serialized as compute_gids does. */
+static sdb_rc string_gid(worker *w, partial *pt, const sdb_vec *v, uint32_t i, uint32_t *gid,
+                         sdb_err *err)
+{
+    uint32_t len = 0, klen = 1;
+    uint8_t *out;
+    if (sdb_vec_valid(v, i))
+        len = v->v.str[v->is_const ? 0 : i].len, klen = 5 + len;
+    w->keys.len = 0;
+    SDB_TRY(sdb_buf_reserve(&w->keys, (size_t)klen + 16, err));
+    out = w->keys.data;
+    out[0] = klen == 1;
+    if (klen > 1) {
+        memcpy(out + 1, &len, 4);
+        if (len)
+            memcpy(out + 5, v->v.str[v->is_const ? 0 : i].p, len);
+    }
+    return sdb_gtab_find(&pt->tab, out, klen, sdb_hash64(out, klen), gid, err);
+}
+
+/* One string key over a dictionary-encoded block (codes: the block codes of the vector's
+ * rows, all below ndict): each code's group is found once per morsel, then every row of that
+ * code takes it. Rows of different codes may hold equal strings; they find the same group. */
+static sdb_rc dict_gids(worker *w, partial *pt, const sdb_vec *v, const uint32_t *codes,
+                        uint32_t ndict, const uint32_t *sel, uint32_t n, sdb_err *err)
+{
+    if (w->cfresh) {
+        memset(w->cgid, 0, (size_t)ndict * sizeof *w->cgid);
+        w->cnull = 0;
+        w->cfresh = false;
+    }
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t i = sel[j], *slot = sdb_vec_valid(v, i) ? &w->cgid[codes[i]] : &w->cnull;
+        if (*slot == 0) {
+            uint32_t g;
+            SDB_TRY(string_gid(w, pt, v, i, &g, err));
+            *slot = g + 1;
+        }
+        w->gids[j] = *slot - 1;
+    }
+    return SDB_OK;
+}
+
 static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_chunk *ch,
                            const uint32_t *sel, uint32_t n, sdb_err *err)
 {
@@ -77,6 +120,14 @@ static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_c
         for (j = 0; j < n; j++)
             w->gids[j] = g;
         return SDB_OK;
+    }
+    if (w->cgid != NULL && mo->unit < q->snap->nsegs) {
+        uint32_t col = (uint32_t)q->keys[0].strcol;
+        const sdb_seg_blockbuf *b = &w->bb[col];
+        if (w->decoded[col] && q->segcol[(size_t)mo->unit * q->ncols + col] >= 0 &&
+            b->ndict > 0 && b->ndict <= SDB_BLOCK_ROWS && !ch->cols[col].is_const)
+            return dict_gids(w, pt, &ch->cols[col], b->codes + w->vstart, b->ndict, sel, n,
+                             err);
     }
     for (k = 0; k < q->ngroup; k++) {
         if (q->keys[k].sym)
