@@ -108,6 +108,20 @@ static sdb_rc dict_gids(worker *w, partial *pt, const sdb_vec *v, const uint32_t
     return SDB_OK;
 }
 
+/* The decoded block of table column col in a segment morsel when it has dictionary codes
+ * (sdb_seg_blockbuf.keep_codes), else NULL. */
+static const sdb_seg_blockbuf *dict_block(const worker *w, const morsel *mo,
+                                          const sdb_chunk *ch, uint32_t col)
+{
+    const qctx *q = w->q;
+    const sdb_seg_blockbuf *b = &w->bb[col];
+    if (mo->unit >= q->snap->nsegs || !w->decoded[col] ||
+        q->segcol[(size_t)mo->unit * q->ncols + col] < 0 || ch->cols[col].is_const ||
+        b->ndict == 0 || b->ndict > SDB_BLOCK_ROWS)
+        return NULL;
+    return b;
+}
+
 static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_chunk *ch,
                            const uint32_t *sel, uint32_t n, sdb_err *err)
 {
@@ -121,11 +135,10 @@ static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_c
             w->gids[j] = g;
         return SDB_OK;
     }
-    if (w->cgid != NULL && mo->unit < q->snap->nsegs) {
+    if (w->cgid != NULL) {
         uint32_t col = (uint32_t)q->keys[0].strcol;
-        const sdb_seg_blockbuf *b = &w->bb[col];
-        if (w->decoded[col] && q->segcol[(size_t)mo->unit * q->ncols + col] >= 0 &&
-            b->ndict > 0 && b->ndict <= SDB_BLOCK_ROWS && !ch->cols[col].is_const)
+        const sdb_seg_blockbuf *b = dict_block(w, mo, ch, col);
+        if (b != NULL)
             return dict_gids(w, pt, &ch->cols[col], b->codes + w->vstart, b->ndict, sel, n,
                              err);
     }
@@ -279,6 +292,31 @@ sdb_rc sdb_exec_consume_agg(worker *w, partial *pt, const morsel *mo, const sdb_
         w->rows[j] = sdb_gtab_state(&pt->tab, w->gids[j]);
     for (uint32_t a = 0; a < q->naggs; a++) {
         const sdb_vec *arg = NULL;
+        const sdb_seg_blockbuf *b;
+        if (w->dlast != NULL && w->dlast[a] != NULL &&
+            (b = dict_block(w, mo, ch, q->sp->aggs[a].arg->col)) != NULL) {
+            /* count(DISTINCT) over block codes: a row whose code went into its group's set
+               earlier in the morsel changes nothing */
+            const uint32_t *codes = b->codes + w->vstart;
+            uint32_t *last = w->dlast[a], m = 0;
+            arg = &ch->cols[q->sp->aggs[a].arg->col];
+            if (w->dfresh[a]) {
+                memset(last, 0, (size_t)b->ndict * sizeof *last);
+                w->dfresh[a] = false;
+            }
+            for (uint32_t j = 0; j < n; j++) {
+                uint32_t i = sel[j];
+                if (sdb_vec_valid(arg, i)) {
+                    if (last[codes[i]] == w->gids[j] + 1)
+                        continue;
+                    last[codes[i]] = w->gids[j] + 1;
+                }
+                w->dsel[m] = i;
+                w->drows[m++] = w->rows[j];
+            }
+            SDB_TRY(sdb_agg_update_rows(&q->adefs[a], &pt->tab, w->drows, arg, w->dsel, m, err));
+            continue;
+        }
         if (q->aprog[a] != NULL)
             SDB_TRY(sdb_prog_eval(w->ast[a], ch, sel, n, &arg, err));
         SDB_TRY(sdb_agg_update_rows(&q->adefs[a], &pt->tab, w->rows, arg, sel, n, err));

@@ -144,6 +144,13 @@ typedef struct worker {
     uint32_t cnull;               /* group id + 1 of the NULL key (0: not yet) */
     bool cfresh;                  /* cgid and cnull hold nothing of the current morsel */
     uint32_t vstart;              /* first morsel row of the vector being aggregated */
+    /* count(DISTINCT string column) over dictionary-encoded blocks: rows whose code already
+       went into their group's set in this morsel are left out */
+    uint32_t **dlast;             /* per aggregate: SDB_BLOCK_ROWS: block code -> group id + 1
+                                     of its last insert (0: none), or NULL; NULL when none */
+    bool *dfresh;                 /* per aggregate: dlast holds nothing of the current morsel */
+    uint32_t dsel[SDB_VEC_SIZE];  /* the rows kept */
+    uint8_t *drows[SDB_VEC_SIZE]; /* their state rows */
     uint8_t same[SDB_VEC_SIZE];   /* row j's key equals row j - 1's */
 } worker;
 

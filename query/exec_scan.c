@@ -512,6 +512,8 @@ sdb_rc sdb_exec_run_morsel(worker *w, uint32_t mi, partial *pt, sdb_err *err)
     sdb_chunk ch = {.ncols = q->ncols, .cols = w->cols};
     memset(w->decoded, 0, q->ncols * sizeof *w->decoded);
     w->cfresh = true;
+    if (w->dfresh != NULL)
+        memset(w->dfresh, 1, q->naggs * sizeof *w->dfresh);
     /* conjuncts true of the whole block are not evaluated, nor their columns decoded */
     morsel_skips(w, mo);
     for (uint32_t k = 0; k < q->nconj; k++) {

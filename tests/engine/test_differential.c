@@ -198,6 +198,13 @@ static const dq queries[] = {
      "GROUP BY session_id",
      "SELECT session_id, count(*), avg(duration_ms) FROM spans WHERE status = 'error' "
      "GROUP BY session_id", false},
+    {"SELECT date_trunc('day', time) AS day, count(DISTINCT user_id), "
+     "count(DISTINCT session_id), count(*) FROM spans GROUP BY 1",
+     "SELECT (time / " DAY ") * " DAY " AS day, count(DISTINCT user_id), "
+     "count(DISTINCT session_id), count(*) FROM spans GROUP BY 1", false},
+    {"SELECT model, count(DISTINCT user_id) FROM spans WHERE input_tokens > 1000 GROUP BY model",
+     "SELECT model, count(DISTINCT user_id) FROM spans WHERE input_tokens > 1000 GROUP BY model",
+     false},
     {"SELECT user_id, count(*) FROM spans WHERE user_id IS NULL OR user_id < 'user_000100' "
      "GROUP BY user_id",
      "SELECT user_id, count(*) FROM spans WHERE user_id IS NULL OR user_id < 'user_000100' "

@@ -459,14 +459,15 @@ Test(exec_fast, string_key_by_block_codes_matches_row_by_row)
                                                     sdb_pexpr_col(&qm, K_N, SDB_TYPE_INT64, &err),
                                                     sdb_pexpr_i64(&qm, 300, &err), &err)
                                     : NULL;
-        sdb_aggspec aggs[3] = {{.kind = SDB_AGG_COUNT_STAR},
+        sdb_aggspec aggs[4] = {{.kind = SDB_AGG_COUNT_STAR},
                                {.kind = SDB_AGG_SUM,
                                 .arg = sdb_pexpr_col(&qm, K_N, SDB_TYPE_INT64, &err)},
                                {.kind = SDB_AGG_SUM,
-                                .arg = sdb_pexpr_col(&qm, K_COST, SDB_TYPE_FLOAT64, &err)}};
+                                .arg = sdb_pexpr_col(&qm, K_COST, SDB_TYPE_FLOAT64, &err)},
+                               {.kind = SDB_AGG_COUNT_DISTINCT, .arg = key}};
         const sdb_pexpr *keys[1] = {key};
         sdb_query_spec sp = {.snap = &snap, .where = where, .aggregate = true, .ngroup = 1,
-                             .group = keys, .naggs = 3, .aggs = aggs, .threads = threads};
+                             .group = keys, .naggs = 4, .aggs = aggs, .threads = threads};
         sdb_result *r;
         sdb_exec_stats st;
         cr_assert(key && (!filtered || where), "%s", err.msg);
@@ -495,8 +496,18 @@ Test(exec_fast, string_key_by_block_codes_matches_row_by_row)
             cr_assert_eq(v[1].u.i, g->count, "pass %d key %s", pass, g->key);
             cr_assert_eq(v[2].u.i, g->sumn, "pass %d key %s", pass, g->key);
             cr_assert_float_eq(v[3].u.f, g->cost, 1e-9 * (1 + g->cost));
+            cr_assert_eq(v[4].u.i, g->null ? 0 : 1);
             g->count = -1; /* each group once */
         }
+        sdb_result_destroy(r);
+        /* count(DISTINCT user) of the whole table: every key once, however many blocks and
+           units hold it */
+        sp.ngroup = 0;
+        sp.naggs = 1;
+        sp.aggs = &aggs[3];
+        cr_assert_eq(sdb_exec_run(&qm, &sp, &r, &st, &err), SDB_OK, "%s", err.msg);
+        cr_assert_eq(r->nrows, 1);
+        cr_assert_eq(sdb_result_at(r, 0, 0)->u.i, (int64_t)nkrefs - 1, "pass %d", pass);
         sdb_result_destroy(r);
     }
     for (int s = 0; s < 2; s++)
