@@ -65,45 +65,60 @@ static inline bool same_key(const uint8_t *a, const uint8_t *b, uint32_t len)
     return memcmp(a, b, len) == 0;
 }
 
-/* The group of row i of the string key vector v, serialized as compute_gids does. */
-static sdb_rc string_gid(worker *w, partial *pt, const sdb_vec *v, uint32_t i, uint32_t *gid,
-                         sdb_err *err)
-{
-    uint32_t len = 0, klen = 1;
-    uint8_t *out;
-    if (sdb_vec_valid(v, i))
-        len = v->v.str[v->is_const ? 0 : i].len, klen = 5 + len;
-    w->keys.len = 0;
-    SDB_TRY(sdb_buf_reserve(&w->keys, (size_t)klen + 16, err));
-    out = w->keys.data;
-    out[0] = klen == 1;
-    if (klen > 1) {
-        memcpy(out + 1, &len, 4);
-        if (len)
-            memcpy(out + 5, v->v.str[v->is_const ? 0 : i].p, len);
-    }
-    return sdb_gtab_find(&pt->tab, out, klen, sdb_hash64(out, klen), gid, err);
-}
-
 /* One string key over a dictionary-encoded block (codes: the block codes of the vector's
  * rows, all below ndict): each code's group is found once per morsel, then every row of that
- * code takes it. Rows of different codes may hold equal strings; they find the same group. */
+ * code takes it. Rows of different codes may hold equal strings; they find the same group.
+ * The codes new to the morsel are serialized (as compute_gids does) and hashed first, then
+ * probed in row order (groups are numbered as the row-by-row path numbers them) with the
+ * slots of keys a few ahead prefetched. */
 static sdb_rc dict_gids(worker *w, partial *pt, const sdb_vec *v, const uint32_t *codes,
                         uint32_t ndict, const uint32_t *sel, uint32_t n, sdb_err *err)
 {
+    enum { AHEAD = 8, PENDING = UINT32_MAX };
+    uint32_t np = 0, j;
     if (w->cfresh) {
         memset(w->cgid, 0, (size_t)ndict * sizeof *w->cgid);
         w->cnull = 0;
         w->cfresh = false;
     }
-    for (uint32_t j = 0; j < n; j++) {
-        uint32_t i = sel[j], *slot = sdb_vec_valid(v, i) ? &w->cgid[codes[i]] : &w->cnull;
-        if (*slot == 0) {
-            uint32_t g;
-            SDB_TRY(string_gid(w, pt, v, i, &g, err));
-            *slot = g + 1;
+    w->keys.len = 0;
+    for (j = 0; j < n; j++) {
+        uint32_t i = sel[j], len = 0, klen = 1;
+        bool valid = sdb_vec_valid(v, i);
+        uint32_t *slot = valid ? &w->cgid[codes[i]] : &w->cnull;
+        uint8_t *out;
+        if (*slot != 0)
+            continue;
+        *slot = PENDING;
+        if (valid)
+            len = v->v.str[v->is_const ? 0 : i].len, klen = 5 + len;
+        SDB_TRY(sdb_buf_reserve(&w->keys, w->keys.len + klen + 16, err));
+        out = w->keys.data + w->keys.len;
+        out[0] = !valid;
+        if (valid) {
+            memcpy(out + 1, &len, 4);
+            if (len)
+                memcpy(out + 5, v->v.str[v->is_const ? 0 : i].p, len);
         }
-        w->gids[j] = *slot - 1;
+        w->koff[np] = w->keys.len;
+        w->khash[np] = sdb_hash64(out, klen);
+        w->cpend[np++] = j;
+        w->keys.len += klen;
+    }
+    w->koff[np] = w->keys.len;
+    for (j = 0; j < np && j < AHEAD; j++)
+        sdb_gtab_prefetch(&pt->tab, w->khash[j]);
+    for (j = 0; j < np; j++) {
+        uint32_t i = sel[w->cpend[j]], g;
+        if (j + AHEAD < np)
+            sdb_gtab_prefetch(&pt->tab, w->khash[j + AHEAD]);
+        SDB_TRY(sdb_gtab_find(&pt->tab, w->keys.data + w->koff[j],
+                              (uint32_t)(w->koff[j + 1] - w->koff[j]), w->khash[j], &g, err));
+        *(sdb_vec_valid(v, i) ? &w->cgid[codes[i]] : &w->cnull) = g + 1;
+    }
+    for (j = 0; j < n; j++) {
+        uint32_t i = sel[j];
+        w->gids[j] = (sdb_vec_valid(v, i) ? w->cgid[codes[i]] : w->cnull) - 1;
     }
     return SDB_OK;
 }

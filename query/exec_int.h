@@ -143,6 +143,7 @@ typedef struct worker {
                                      NULL when the query has no such key */
     uint32_t cnull;               /* group id + 1 of the NULL key (0: not yet) */
     bool cfresh;                  /* cgid and cnull hold nothing of the current morsel */
+    uint32_t cpend[SDB_VEC_SIZE]; /* the vector's rows (j) of codes new to the morsel */
     uint32_t vstart;              /* first morsel row of the vector being aggregated */
     /* count(DISTINCT string column) over dictionary-encoded blocks: rows whose code already
        went into their group's set in this morsel are left out */
