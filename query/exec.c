@@ -144,6 +144,22 @@ static sdb_rc worker_init(qctx *q, worker *w, sdb_err *err)
     WALLOC(w->gst, (q->ngroup + 1) * sizeof *w->gst);
     WALLOC(w->ast, (q->naggs + 1) * sizeof *w->ast);
     WALLOC(w->ost, (q->nout + 1) * sizeof *w->ost);
+    if (q->agg && q->ngroup == 1 && q->dense_n == 0 && q->keys[0].strcol >= 0) {
+        WALLOC(w->cgid, SDB_BLOCK_ROWS * sizeof *w->cgid);
+        w->bb[q->keys[0].strcol].keep_codes = true;
+    }
+    for (uint32_t a = 0; q->agg && a < q->naggs; a++) {
+        const sdb_pexpr *arg = q->sp->aggs[a].arg;
+        if (q->adefs[a].kind != SDB_AGG_COUNT_DISTINCT || arg == NULL ||
+            arg->kind != SDB_PX_COL || arg->type != SDB_TYPE_STRING || arg->col >= nc)
+            continue;
+        if (w->dlast == NULL) {
+            WALLOC(w->dlast, q->naggs * sizeof *w->dlast);
+            WALLOC(w->dfresh, q->naggs * sizeof *w->dfresh);
+        }
+        WALLOC(w->dlast[a], SDB_BLOCK_ROWS * sizeof *w->dlast[a]);
+        w->bb[arg->col].keep_codes = true;
+    }
 #undef WALLOC
     for (uint32_t k = 0; k < q->nconj; k++)
         SDB_TRY(sdb_prog_state_create(m, w->arena, q->conj[k], &w->conj[k], err));
@@ -282,6 +298,8 @@ static sdb_rc prepare(qctx *q, sdb_err *err)
         const sdb_pexpr *g = sp->group[k];
         keyinfo *ki = &q->keys[k];
         ki->type = sdb_exec_key_type(g->type);
+        ki->strcol = g->kind == SDB_PX_COL && g->type == SDB_TYPE_STRING && g->col < nc
+                         ? (int32_t)g->col : -1;
         if (g->kind == SDB_PX_COL && g->type == SDB_TYPE_SYMBOL && g->col < nc) {
             ki->sym = true;
             ki->col = g->col;

@@ -65,6 +65,78 @@ static inline bool same_key(const uint8_t *a, const uint8_t *b, uint32_t len)
     return memcmp(a, b, len) == 0;
 }
 
+/* One string key over a dictionary-encoded block (codes: the block codes of the vector's
+ * rows, all below ndict): each code's group is found once per morsel, then every row of that
+ * code takes it. Rows of different codes may hold equal strings; they find the same group.
+ * The codes new to the morsel are serialized (as compute_gids does) and hashed first, then
+ * probed in row order (groups are numbered as the row-by-row path numbers them) with the
+ * slots of keys a few ahead prefetched. */
+static sdb_rc dict_gids(worker *w, partial *pt, const sdb_vec *v, const uint32_t *codes,
+                        uint32_t ndict, const uint32_t *sel, uint32_t n, sdb_err *err)
+{
+    enum { AHEAD = 8, PENDING = UINT32_MAX };
+    uint32_t np = 0, j;
+    if (w->cfresh) {
+        memset(w->cgid, 0, (size_t)ndict * sizeof *w->cgid);
+        w->cnull = 0;
+        w->cfresh = false;
+    }
+    w->keys.len = 0;
+    for (j = 0; j < n; j++) {
+        uint32_t i = sel[j], len = 0, klen = 1;
+        bool valid = sdb_vec_valid(v, i);
+        uint32_t *slot = valid ? &w->cgid[codes[i]] : &w->cnull;
+        uint8_t *out;
+        if (*slot != 0)
+            continue;
+        *slot = PENDING;
+        if (valid)
+            len = v->v.str[v->is_const ? 0 : i].len, klen = 5 + len;
+        SDB_TRY(sdb_buf_reserve(&w->keys, w->keys.len + klen + 16, err));
+        out = w->keys.data + w->keys.len;
+        out[0] = !valid;
+        if (valid) {
+            memcpy(out + 1, &len, 4);
+            if (len)
+                memcpy(out + 5, v->v.str[v->is_const ? 0 : i].p, len);
+        }
+        w->koff[np] = w->keys.len;
+        w->khash[np] = sdb_hash64(out, klen);
+        w->cpend[np++] = j;
+        w->keys.len += klen;
+    }
+    w->koff[np] = w->keys.len;
+    for (j = 0; j < np && j < AHEAD; j++)
+        sdb_gtab_prefetch(&pt->tab, w->khash[j]);
+    for (j = 0; j < np; j++) {
+        uint32_t i = sel[w->cpend[j]], g;
+        if (j + AHEAD < np)
+            sdb_gtab_prefetch(&pt->tab, w->khash[j + AHEAD]);
+        SDB_TRY(sdb_gtab_find(&pt->tab, w->keys.data + w->koff[j],
+                              (uint32_t)(w->koff[j + 1] - w->koff[j]), w->khash[j], &g, err));
+        *(sdb_vec_valid(v, i) ? &w->cgid[codes[i]] : &w->cnull) = g + 1;
+    }
+    for (j = 0; j < n; j++) {
+        uint32_t i = sel[j];
+        w->gids[j] = (sdb_vec_valid(v, i) ? w->cgid[codes[i]] : w->cnull) - 1;
+    }
+    return SDB_OK;
+}
+
+/* The decoded block of table column col in a segment morsel when it has dictionary codes
+ * (sdb_seg_blockbuf.keep_codes), else NULL. */
+static const sdb_seg_blockbuf *dict_block(const worker *w, const morsel *mo,
+                                          const sdb_chunk *ch, uint32_t col)
+{
+    const qctx *q = w->q;
+    const sdb_seg_blockbuf *b = &w->bb[col];
+    if (mo->unit >= q->snap->nsegs || !w->decoded[col] ||
+        q->segcol[(size_t)mo->unit * q->ncols + col] < 0 || ch->cols[col].is_const ||
+        b->ndict == 0 || b->ndict > SDB_BLOCK_ROWS)
+        return NULL;
+    return b;
+}
+
 static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_chunk *ch,
                            const uint32_t *sel, uint32_t n, sdb_err *err)
 {
@@ -77,6 +149,13 @@ static sdb_rc compute_gids(worker *w, partial *pt, const morsel *mo, const sdb_c
         for (j = 0; j < n; j++)
             w->gids[j] = g;
         return SDB_OK;
+    }
+    if (w->cgid != NULL) {
+        uint32_t col = (uint32_t)q->keys[0].strcol;
+        const sdb_seg_blockbuf *b = dict_block(w, mo, ch, col);
+        if (b != NULL)
+            return dict_gids(w, pt, &ch->cols[col], b->codes + w->vstart, b->ndict, sel, n,
+                             err);
     }
     for (k = 0; k < q->ngroup; k++) {
         if (q->keys[k].sym)
@@ -228,6 +307,31 @@ sdb_rc sdb_exec_consume_agg(worker *w, partial *pt, const morsel *mo, const sdb_
         w->rows[j] = sdb_gtab_state(&pt->tab, w->gids[j]);
     for (uint32_t a = 0; a < q->naggs; a++) {
         const sdb_vec *arg = NULL;
+        const sdb_seg_blockbuf *b;
+        if (w->dlast != NULL && w->dlast[a] != NULL &&
+            (b = dict_block(w, mo, ch, q->sp->aggs[a].arg->col)) != NULL) {
+            /* count(DISTINCT) over block codes: a row whose code went into its group's set
+               earlier in the morsel changes nothing */
+            const uint32_t *codes = b->codes + w->vstart;
+            uint32_t *last = w->dlast[a], m = 0;
+            arg = &ch->cols[q->sp->aggs[a].arg->col];
+            if (w->dfresh[a]) {
+                memset(last, 0, (size_t)b->ndict * sizeof *last);
+                w->dfresh[a] = false;
+            }
+            for (uint32_t j = 0; j < n; j++) {
+                uint32_t i = sel[j];
+                if (sdb_vec_valid(arg, i)) {
+                    if (last[codes[i]] == w->gids[j] + 1)
+                        continue;
+                    last[codes[i]] = w->gids[j] + 1;
+                }
+                w->dsel[m] = i;
+                w->drows[m++] = w->rows[j];
+            }
+            SDB_TRY(sdb_agg_update_rows(&q->adefs[a], &pt->tab, w->drows, arg, w->dsel, m, err));
+            continue;
+        }
         if (q->aprog[a] != NULL)
             SDB_TRY(sdb_prog_eval(w->ast[a], ch, sel, n, &arg, err));
         SDB_TRY(sdb_agg_update_rows(&q->adefs[a], &pt->tab, w->rows, arg, sel, n, err));

@@ -51,6 +51,8 @@ typedef struct keyinfo {
     uint32_t col;           /* table column (sym) */
     sdb_symdict *gdict;     /* global strings of the key (sym); malloc'ed, freed at the end */
     uint32_t **map;         /* per unit: local code -> global code (sym) */
+    int32_t strcol;         /* a bare string column: its table column (grouped by block
+                               dictionary codes where a block has them), else -1 */
     uint32_t nullid;        /* global code of NULL = number of strings */
     sdb_type type;          /* output type (symbol keys: string) */
 } keyinfo;
@@ -136,6 +138,20 @@ typedef struct worker {
     sdb_buf keys;                 /* serialized group keys of the vector's selected rows */
     size_t koff[SDB_VEC_SIZE + 1];   /* row j's key: keys.data[koff[j] .. koff[j + 1]) */
     uint64_t khash[SDB_VEC_SIZE]; /* row j's key hash; unused when same[j] */
+    /* one string key over dictionary-encoded blocks: the morsel's group of each block code */
+    uint32_t *cgid;               /* SDB_BLOCK_ROWS: block code -> group id + 1 (0: not yet);
+                                     NULL when the query has no such key */
+    uint32_t cnull;               /* group id + 1 of the NULL key (0: not yet) */
+    bool cfresh;                  /* cgid and cnull hold nothing of the current morsel */
+    uint32_t cpend[SDB_VEC_SIZE]; /* the vector's rows (j) of codes new to the morsel */
+    uint32_t vstart;              /* first morsel row of the vector being aggregated */
+    /* count(DISTINCT string column) over dictionary-encoded blocks: rows whose code already
+       went into their group's set in this morsel are left out */
+    uint32_t **dlast;             /* per aggregate: SDB_BLOCK_ROWS: block code -> group id + 1
+                                     of its last insert (0: none), or NULL; NULL when none */
+    bool *dfresh;                 /* per aggregate: dlast holds nothing of the current morsel */
+    uint32_t dsel[SDB_VEC_SIZE];  /* the rows kept */
+    uint8_t *drows[SDB_VEC_SIZE]; /* their state rows */
     uint8_t same[SDB_VEC_SIZE];   /* row j's key equals row j - 1's */
 } worker;
 

@@ -511,6 +511,9 @@ sdb_rc sdb_exec_run_morsel(worker *w, uint32_t mi, partial *pt, sdb_err *err)
     uint32_t nvec = (mo->rows + SDB_VEC_SIZE - 1) / SDB_VEC_SIZE, total = 0, v, c;
     sdb_chunk ch = {.ncols = q->ncols, .cols = w->cols};
     memset(w->decoded, 0, q->ncols * sizeof *w->decoded);
+    w->cfresh = true;
+    if (w->dfresh != NULL)
+        memset(w->dfresh, 1, q->naggs * sizeof *w->dfresh);
     /* conjuncts true of the whole block are not evaluated, nor their columns decoded */
     morsel_skips(w, mo);
     for (uint32_t k = 0; k < q->nconj; k++) {
@@ -558,6 +561,7 @@ sdb_rc sdb_exec_run_morsel(worker *w, uint32_t mi, partial *pt, sdb_err *err)
             continue;
         ch.n = mo->rows - start < SDB_VEC_SIZE ? mo->rows - start : SDB_VEC_SIZE;
         set_vectors(w, mo, v);
+        w->vstart = start;
         if (q->agg)
             SDB_TRY(sdb_exec_consume_agg(w, pt, mo, &ch, w->sels + (size_t)v * SDB_VEC_SIZE, w->nsels[v],
                                 err));

@@ -480,8 +480,9 @@ static sdb_rc dec_recency(const char *what, const uint8_t *src, size_t len, uint
     return SDB_OK;
 }
 
+/* codes, when not NULL, gets each row's code into the block dictionary and *ndict its size. */
 static sdb_rc dec_dict(const uint8_t *src, size_t len, uint32_t n, uint64_t *off, sdb_buf *bytes,
-                       sdb_err *err)
+                       uint32_t *codes, uint32_t *ndict_out, sdb_err *err)
 {
     const char *what = "string dict";
     uint32_t ndict;
@@ -590,10 +591,14 @@ codes_done:
         const uint64_t c = off[i], l = doff[c + 1] - doff[c];
         if (l > 0)
             memcpy(q + total, dbytes + doff[c], (size_t)l);
+        if (codes != NULL)
+            codes[i - 1] = (uint32_t)c;
         total += l;
         off[i] = total;
     }
     bytes->len = (size_t)total;
+    if (ndict_out != NULL)
+        *ndict_out = ndict;
 out:
     free(expanded);
     free(doff);
@@ -603,6 +608,14 @@ out:
 sdb_rc sdb_dec_str(uint8_t enc, const uint8_t *src, size_t len, uint32_t n, uint64_t *off,
                    sdb_buf *bytes, sdb_err *err)
 {
+    return sdb_dec_str_codes(enc, src, len, n, off, bytes, NULL, NULL, err);
+}
+
+sdb_rc sdb_dec_str_codes(uint8_t enc, const uint8_t *src, size_t len, uint32_t n, uint64_t *off,
+                         sdb_buf *bytes, uint32_t *codes, uint32_t *ndict, sdb_err *err)
+{
+    if (ndict != NULL)
+        *ndict = 0;
     sdb_buf_reset(bytes);
     switch (enc) {
     case SDB_ENC_PLAIN:
@@ -626,7 +639,7 @@ sdb_rc sdb_dec_str(uint8_t enc, const uint8_t *src, size_t len, uint32_t n, uint
     }
     case SDB_ENC_DICT:
         SDB_TRY(sdb_enc_check_n("string dict", n, err));
-        return dec_dict(src, len, n, off, bytes, err);
+        return dec_dict(src, len, n, off, bytes, codes, ndict, err);
     case SDB_ENC_HEX:
         SDB_TRY(sdb_enc_check_n("string hex", n, err));
         return dec_hex(src, len, n, off, bytes, err);

@@ -69,6 +69,12 @@ sdb_rc sdb_dec_code(uint8_t enc, const uint8_t *src, size_t len, uint32_t n, uin
 /* Strings: off gets n + 1 offsets starting at 0 into bytes, which is reset and filled. */
 sdb_rc sdb_dec_str(uint8_t enc, const uint8_t *src, size_t len, uint32_t n, uint64_t *off,
                    sdb_buf *bytes, sdb_err *err);
+/* sdb_dec_str, and for a DICT block also each row's code into the block's dictionary into
+ * codes (room for n; may be NULL) and the dictionary's size into *ndict (may be NULL; every
+ * code is below it; 0 for other encodings, codes then untouched). Rows with equal codes hold
+ * equal strings; rows with different codes may too (the file is not trusted). */
+sdb_rc sdb_dec_str_codes(uint8_t enc, const uint8_t *src, size_t len, uint32_t n, uint64_t *off,
+                         sdb_buf *bytes, uint32_t *codes, uint32_t *ndict, sdb_err *err);
 
 /* Bit packing shared by the encodings: pack n values of `width` bits (0..64) little-endian
  * into out; unpack needs sdb_bitpack_bytes(n, width) bytes. */

@@ -134,6 +134,12 @@ typedef struct sdb_seg_blockbuf {
         uint64_t *off;  /* rows + 1 offsets into bytes.data */
     } v;
     sdb_buf bytes;      /* string values */
+    bool keep_codes;    /* set by the caller: also fill codes and ndict (string blocks) */
+    uint32_t ndict;     /* keep_codes and a dictionary-encoded string block: its dictionary
+                           size, every codes[i] below it; else 0 */
+    uint32_t *codes;    /* ndict > 0: each row's code (NULL rows too); rows with equal codes hold
+                           equal strings, rows with different codes may too */
+    size_t codescap;    /* entries allocated at codes */
     /* scratch, owned */
     sdb_buf stored;     /* decompressed payload */
     size_t vcap;        /* bytes allocated at v.raw */

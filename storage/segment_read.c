@@ -482,6 +482,7 @@ void sdb_seg_blockbuf_free(sdb_seg_blockbuf *b)
 {
     free(b->valid);
     free(b->v.raw);
+    free(b->codes);
     sdb_buf_free(&b->bytes);
     sdb_buf_free(&b->stored);
     sdb_codec_ctx_destroy(b->codec);
@@ -546,6 +547,7 @@ sdb_rc sdb_seg_read_block(const sdb_seg *s, uint32_t col, uint32_t blk, sdb_seg_
     b = &c->blocks[blk];
     rows = b->rows;
     words = (rows + 63) / 64;
+    buf->ndict = 0;
     SDB_TRY(reserve_buf(buf, c->type, rows, err));
     buf->type = c->type;
     buf->rows = rows;
@@ -611,9 +613,25 @@ sdb_rc sdb_seg_read_block(const sdb_seg *s, uint32_t col, uint32_t blk, sdb_seg_
     case SDB_TYPE_SYMBOL:
         rc = sdb_dec_code(b->ref.enc, payload, len, rows, c->dict_count, buf->v.code, &e2);
         break;
-    case SDB_TYPE_STRING:
-        rc = sdb_dec_str(b->ref.enc, payload, len, rows, buf->v.off, &buf->bytes, &e2);
+    case SDB_TYPE_STRING: {
+        uint32_t *codes = NULL;
+        if (buf->keep_codes && b->ref.enc == SDB_ENC_DICT) {
+            if (buf->codescap < rows) {
+                free(buf->codes);
+                buf->codes = malloc((size_t)rows * sizeof *buf->codes);
+                buf->codescap = buf->codes ? rows : 0;
+                if (buf->codes == NULL)
+                    return SDB_FAIL(err, SDB_ERR_NOMEM, "no memory for the codes of %u rows",
+                                    rows);
+            }
+            codes = buf->codes;
+        }
+        rc = sdb_dec_str_codes(b->ref.enc, payload, len, rows, buf->v.off, &buf->bytes, codes,
+                               codes ? &buf->ndict : NULL, &e2);
+        if (rc != SDB_OK)
+            buf->ndict = 0;
         break;
+    }
     }
     if (rc != SDB_OK)
         return SDB_FAIL(err, rc, "%s: column '%s' block %u: %s", s->path, c->name, blk, e2.msg);

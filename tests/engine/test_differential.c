@@ -180,6 +180,35 @@ static const dq queries[] = {
      "ORDER BY n DESC, session_id LIMIT 25 OFFSET 3",
      "SELECT session_id, count(*) AS n FROM spans GROUP BY session_id HAVING count(*) >= 20 "
      "ORDER BY n DESC, session_id LIMIT 25 OFFSET 3", true},
+    /* one string group key over dictionary-encoded blocks (block codes), memtable rows, NULL
+       keys, and where clauses that keep only some rows of a block */
+    {"SELECT user_id, count(*), sum(cost_usd), min(time), max(duration_ms) FROM spans "
+     "GROUP BY user_id",
+     "SELECT user_id, count(*), sum(cost_usd), min(time), max(duration_ms) FROM spans "
+     "GROUP BY user_id", false},
+    {"SELECT user_id, count(*), sum(cost_usd) FROM spans "
+     "WHERE time >= '2026-01-02T06:30:00Z' AND time < '2026-01-03T00:00:00Z' GROUP BY user_id",
+     "SELECT user_id, count(*), sum(cost_usd) FROM spans "
+     "WHERE time >= " NS_0102_0630 " AND time < " NS_0103 " GROUP BY user_id", false},
+    {"SELECT user_id, count(*), sum(input_tokens), count(DISTINCT model) FROM spans "
+     "WHERE input_tokens > 1000 OR user_id IS NULL GROUP BY user_id",
+     "SELECT user_id, count(*), sum(input_tokens), count(DISTINCT model) FROM spans "
+     "WHERE input_tokens > 1000 OR user_id IS NULL GROUP BY user_id", false},
+    {"SELECT session_id, count(*), avg(duration_ms) FROM spans WHERE status = 'error' "
+     "GROUP BY session_id",
+     "SELECT session_id, count(*), avg(duration_ms) FROM spans WHERE status = 'error' "
+     "GROUP BY session_id", false},
+    {"SELECT date_trunc('day', time) AS day, count(DISTINCT user_id), "
+     "count(DISTINCT session_id), count(*) FROM spans GROUP BY 1",
+     "SELECT (time / " DAY ") * " DAY " AS day, count(DISTINCT user_id), "
+     "count(DISTINCT session_id), count(*) FROM spans GROUP BY 1", false},
+    {"SELECT model, count(DISTINCT user_id) FROM spans WHERE input_tokens > 1000 GROUP BY model",
+     "SELECT model, count(DISTINCT user_id) FROM spans WHERE input_tokens > 1000 GROUP BY model",
+     false},
+    {"SELECT user_id, count(*) FROM spans WHERE user_id IS NULL OR user_id < 'user_000100' "
+     "GROUP BY user_id",
+     "SELECT user_id, count(*) FROM spans WHERE user_id IS NULL OR user_id < 'user_000100' "
+     "GROUP BY user_id", false},
     /* ---- time buckets ---- */
     {"SELECT time_bucket(INTERVAL '1 hour', time) AS h, count(*), count_if(status = 'error'), "
      "sum(cost_usd) FROM spans GROUP BY h ORDER BY h",

@@ -44,7 +44,9 @@ static void decode_block(int type, uint8_t enc, const uint8_t *src, size_t len, 
         break;
     }
     default: {
-        rc = sdb_dec_str(enc, src, len, n, out, &bytes, &err);
+        uint32_t *codes = malloc((size_t)n * sizeof *codes), ndict = 0;
+        rc = sdb_dec_str_codes(enc, src, len, n, out, &bytes, codes, codes ? &ndict : NULL,
+                               &err);
         if (rc == SDB_OK) {
             const uint64_t *off = out;
             if (off[0] != 0 || off[n] != bytes.len)
@@ -52,7 +54,29 @@ static void decode_block(int type, uint8_t enc, const uint8_t *src, size_t len, 
             for (uint32_t i = 0; i < n; i++)
                 if (off[i + 1] < off[i])
                     fail("string offsets decrease", NULL);
+            if (ndict > 0 && enc != SDB_ENC_DICT)
+                fail("codes from a block that is not dictionary-encoded", NULL);
+            /* rows of one code hold the string of the code's first row */
+            uint32_t *first = ndict > 0 ? malloc((size_t)ndict * sizeof *first) : NULL;
+            if (first != NULL) {
+                memset(first, 0xff, (size_t)ndict * sizeof *first);
+                for (uint32_t i = 0; i < n; i++) {
+                    uint32_t c = codes[i], f;
+                    if (c >= ndict)
+                        fail("string code past the block dictionary", NULL);
+                    if ((f = first[c]) == UINT32_MAX) {
+                        first[c] = i;
+                        continue;
+                    }
+                    if (off[i + 1] - off[i] != off[f + 1] - off[f] ||
+                        memcmp(bytes.data + off[i], bytes.data + off[f],
+                               (size_t)(off[i + 1] - off[i])) != 0)
+                        fail("rows of one code hold different strings", NULL);
+                }
+                free(first);
+            }
         }
+        free(codes);
         break;
     }
     }

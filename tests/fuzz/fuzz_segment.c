@@ -1,7 +1,8 @@
 /* Fuzz harness for the segment reader: open an arbitrary file and decode every block.
  * The first input byte picks a mode: odd = recompute the footer checksum before opening, so
  * that mutations reach the footer parser and the decoders instead of stopping at the
- * checksum. */
+ * checksum; bit 1 = keep the block dictionary codes of string blocks (checked below the
+ * dictionary size). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +52,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sdb_seg_open(path, &s, &err) == SDB_OK) {
         sdb_seg_blockbuf buf;
         sdb_seg_blockbuf_init(&buf);
+        buf.keep_codes = (data[0] & 2) != 0;
         for (uint32_t c = 0; c < sdb_seg_ncols(s); c++) {
             const sdb_seg_col *col = sdb_seg_col_at(s, c);
             for (uint32_t b = 0; b < sdb_seg_nblocks(s); b++) {
-                (void)sdb_seg_read_block(s, c, b, &buf, &err);
+                if (sdb_seg_read_block(s, c, b, &buf, &err) == SDB_OK)
+                    for (uint32_t i = 0; i < buf.rows && buf.ndict > 0; i++)
+                        if (buf.codes[i] >= buf.ndict)
+                            abort();
                 (void)sdb_seg_block_may_contain(col, b, "abc", 3);
             }
             if (col->type == SDB_TYPE_SYMBOL) {

@@ -1,7 +1,8 @@
 /* The fast paths of aggregation against their plain definitions: the group table's slots
  * (inline short keys, long keys, equal hashes, growth), the sketch's table-driven bucket
- * mapping at and next to bucket boundaries, and the branch-free sum/avg over NULL rows
- * whose value slots hold garbage. */
+ * mapping at and next to bucket boundaries, the branch-free sum/avg over NULL rows
+ * whose value slots hold garbage, and grouping by one string key through the codes of
+ * dictionary-encoded blocks. */
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
@@ -9,9 +10,12 @@
 #include <string.h>
 
 #include "query/agg.h"
+#include "query/exec.h"
 #include "query/hashtable.h"
 #include "query/qmem.h"
 #include "query/sketch.h"
+#include "storage/encoding.h"
+#include "tests/support/tmpdir.h"
 
 static sdb_qmem qm;
 static sdb_err err;
@@ -310,4 +314,205 @@ Test(exec_fast, sum_and_avg_without_nulls_and_over_bools_match_the_definition)
                                   "avg %g", x.u.f);
                 }
             }
+}
+
+/* ---- one string key grouped by block dictionary codes ---- */
+
+enum { K_USER, K_N, K_COST, KCOLS };
+static const char *const knames[KCOLS] = {"user", "n", "cost"};
+static const sdb_type ktypes[KCOLS] = {SDB_TYPE_STRING, SDB_TYPE_INT64, SDB_TYPE_FLOAT64};
+
+/* The user of row r of unit u (NULL: none). Segment 0, blocks of 2,500 rows: block 0 draws
+ * from u0..u9, block 1 from u5..u19 (another dictionary; u0..u4 absent), block 2 holds a
+ * distinct value per row (not dictionary-encoded), block 3 from u0..u2 and long names.
+ * Segment 1: u3, u30, u31, then a block of NULLs only. Memtable: u0, u19, u40. NULL keys
+ * every 7th row besides. */
+static const char *kuser(int u, uint32_t r, char *buf)
+{
+    uint32_t b = r / 2500, x = (r * 2654435761u) >> 7;
+    if (r % 7 == 3)
+        return NULL;
+    if (u == 0 && b == 0)
+        sprintf(buf, "u%u", x % 10);
+    else if (u == 0 && b == 1)
+        sprintf(buf, "u%u", 5 + x % 15);
+    else if (u == 0 && b == 2)
+        sprintf(buf, "x%u", r);
+    else if (u == 0)
+        sprintf(buf, x % 3 == 2 ? "u%u-a-name-longer-than-sixteen-bytes" : "u%u", x % 3);
+    else if (u == 1 && b == 1)
+        return NULL;
+    else if (u == 1)
+        sprintf(buf, "u%u", x % 3 == 0 ? 3 : 30 + x % 2);
+    else
+        sprintf(buf, "u%u", x % 3 == 0 ? 0 : x % 3 == 1 ? 19 : 40);
+    return buf;
+}
+
+static void kfill(sdb_batch *b, int u, uint32_t rows)
+{
+    int idx[KCOLS];
+    char buf[64];
+    sdb_batch_init(b);
+    for (int k = 0; k < KCOLS; k++)
+        cr_assert_eq(sdb_batch_add(b, knames[k], strlen(knames[k]), ktypes[k], &idx[k], &err),
+                     SDB_OK, "%s", err.msg);
+    for (uint32_t r = 0; r < rows; r++) {
+        const char *s = kuser(u, r, buf);
+        sdb_column *c = &b->cols[idx[K_USER]];
+        cr_assert_eq(s ? sdb_column_push_str(c, s, strlen(s), &err) : sdb_column_push_null(c, &err),
+                     SDB_OK, "%s", err.msg);
+        cr_assert_eq(sdb_column_push_i64(&b->cols[idx[K_N]], (int64_t)((r * 7919u) % 1000), &err),
+                     SDB_OK);
+        cr_assert_eq(sdb_column_push_f64(&b->cols[idx[K_COST]], 0.25 * (r % 13) + u, &err),
+                     SDB_OK);
+        b->nrows++;
+    }
+}
+
+typedef struct kref {
+    char key[64];
+    bool null;
+    int64_t count, sumn;
+    double cost;
+} kref;
+
+static kref krefs[4096];
+static uint32_t nkrefs;
+
+static kref *kref_get(const char *s, uint32_t len, bool null)
+{
+    for (uint32_t i = 0; i < nkrefs; i++)
+        if (krefs[i].null == null &&
+            (null || (strlen(krefs[i].key) == len && memcmp(krefs[i].key, s, len) == 0)))
+            return &krefs[i];
+    cr_assert_lt(nkrefs, 4096);
+    memset(&krefs[nkrefs], 0, sizeof krefs[0]);
+    krefs[nkrefs].null = null;
+    if (!null)
+        memcpy(krefs[nkrefs].key, s, len);
+    return &krefs[nkrefs++];
+}
+
+Test(exec_fast, string_key_by_block_codes_matches_row_by_row)
+{
+    static const uint32_t rows[3] = {9900, 5000, 1500};
+    sdb_batch b[3];
+    sdb_seg *seg[2];
+    const sdb_batch *mems[1] = {&b[2]};
+    sdb_seg_opts o;
+    char path[4096], buf[64];
+    tmpdir_setup();
+    for (int u = 0; u < 3; u++)
+        kfill(&b[u], u, rows[u]);
+    sdb_seg_opts_default(&o);
+    o.block_rows = 2500; /* vectors start inside blocks */
+    o.no_sync = true;
+    for (int s = 0; s < 2; s++) {
+        snprintf(path, sizeof path, "%s/k%d.seg", sdb_test_dir, s);
+        cr_assert_eq(sdb_seg_write(path, &b[s], NULL, &o, NULL, &err), SDB_OK, "%s", err.msg);
+        cr_assert_eq(sdb_seg_open(path, &seg[s], &err), SDB_OK, "%s", err.msg);
+    }
+
+    /* the storage API: codes only when asked for, only for dictionary-encoded blocks, and
+       equal codes exactly where the strings are equal */
+    int uc = sdb_seg_find_col(seg[0], "user");
+    const sdb_seg_col *sc = sdb_seg_col_at(seg[0], (uint32_t)uc);
+    cr_assert_eq(sc->blocks[0].ref.enc, SDB_ENC_DICT);
+    cr_assert_eq(sc->blocks[1].ref.enc, SDB_ENC_DICT);
+    cr_assert_neq(sc->blocks[2].ref.enc, SDB_ENC_DICT);
+    cr_assert_eq(sc->blocks[3].ref.enc, SDB_ENC_DICT);
+    sdb_seg_blockbuf bb;
+    sdb_seg_blockbuf_init(&bb);
+    cr_assert_eq(sdb_seg_read_block(seg[0], (uint32_t)uc, 0, &bb, &err), SDB_OK, "%s", err.msg);
+    cr_assert_eq(bb.ndict, 0);
+    bb.keep_codes = true;
+    for (uint32_t blk = 0; blk < 4; blk++) {
+        cr_assert_eq(sdb_seg_read_block(seg[0], (uint32_t)uc, blk, &bb, &err), SDB_OK, "%s",
+                     err.msg);
+        if (blk == 2) {
+            cr_assert_eq(bb.ndict, 0);
+            continue;
+        }
+        cr_assert_gt(bb.ndict, 1);
+        for (uint32_t i = 0; i < bb.rows; i++) {
+            cr_assert_lt(bb.codes[i], bb.ndict);
+            for (uint32_t j = i + 1; j < bb.rows && j < i + 40; j++) {
+                bool vi = (bb.valid[i / 64] >> (i % 64)) & 1, vj = (bb.valid[j / 64] >> (j % 64)) & 1;
+                uint64_t li = bb.v.off[i + 1] - bb.v.off[i], lj = bb.v.off[j + 1] - bb.v.off[j];
+                bool eq = li == lj && memcmp(bb.bytes.data + bb.v.off[i],
+                                             bb.bytes.data + bb.v.off[j], (size_t)li) == 0;
+                if (vi && vj)
+                    cr_assert_eq(bb.codes[i] == bb.codes[j], eq, "block %u rows %u, %u", blk, i, j);
+            }
+        }
+    }
+    sdb_seg_blockbuf_free(&bb);
+
+    sdb_table_snap snap = {.table = "t", .ncols = KCOLS, .names = knames, .types = ktypes,
+                           .nsegs = 2, .segs = seg, .nmems = 1, .mems = mems};
+    for (int pass = 0; pass < 4; pass++) {
+        bool filtered = pass & 1;
+        unsigned threads = pass < 2 ? 1 : 3;
+        sdb_pexpr *key = sdb_pexpr_col(&qm, K_USER, SDB_TYPE_STRING, &err);
+        sdb_pexpr *where = filtered ? sdb_pexpr_op2(&qm, SDB_PX_LT,
+                                                    sdb_pexpr_col(&qm, K_N, SDB_TYPE_INT64, &err),
+                                                    sdb_pexpr_i64(&qm, 300, &err), &err)
+                                    : NULL;
+        sdb_aggspec aggs[4] = {{.kind = SDB_AGG_COUNT_STAR},
+                               {.kind = SDB_AGG_SUM,
+                                .arg = sdb_pexpr_col(&qm, K_N, SDB_TYPE_INT64, &err)},
+                               {.kind = SDB_AGG_SUM,
+                                .arg = sdb_pexpr_col(&qm, K_COST, SDB_TYPE_FLOAT64, &err)},
+                               {.kind = SDB_AGG_COUNT_DISTINCT, .arg = key}};
+        const sdb_pexpr *keys[1] = {key};
+        sdb_query_spec sp = {.snap = &snap, .where = where, .aggregate = true, .ngroup = 1,
+                             .group = keys, .naggs = 4, .aggs = aggs, .threads = threads};
+        sdb_result *r;
+        sdb_exec_stats st;
+        cr_assert(key && (!filtered || where), "%s", err.msg);
+        nkrefs = 0;
+        for (int u = 0; u < 3; u++)
+            for (uint32_t i = 0; i < rows[u]; i++) {
+                const char *s = kuser(u, i, buf);
+                int64_t n = (int64_t)((i * 7919u) % 1000);
+                kref *g;
+                if (filtered && n >= 300)
+                    continue;
+                g = kref_get(s ? s : "", s ? (uint32_t)strlen(s) : 0, s == NULL);
+                g->count++;
+                g->sumn += n;
+                g->cost += 0.25 * (i % 13) + u;
+            }
+        cr_assert_eq(sdb_exec_run(&qm, &sp, &r, &st, &err), SDB_OK, "%s", err.msg);
+        cr_assert_not(st.dense_groups);
+        cr_assert_eq(r->nrows, nkrefs, "pass %d", pass);
+        for (uint64_t i = 0; i < r->nrows; i++) {
+            const sdb_value *v = sdb_result_at(r, i, 0);
+            uint32_t before = nkrefs;
+            kref *g = kref_get(v->u.s.p, v->u.s.len, v->null);
+            cr_assert_eq(nkrefs, before, "pass %d: group %.*s not expected", pass,
+                         (int)v->u.s.len, v->null ? "" : v->u.s.p);
+            cr_assert_eq(v[1].u.i, g->count, "pass %d key %s", pass, g->key);
+            cr_assert_eq(v[2].u.i, g->sumn, "pass %d key %s", pass, g->key);
+            cr_assert_float_eq(v[3].u.f, g->cost, 1e-9 * (1 + g->cost));
+            cr_assert_eq(v[4].u.i, g->null ? 0 : 1);
+            g->count = -1; /* each group once */
+        }
+        sdb_result_destroy(r);
+        /* count(DISTINCT user) of the whole table: every key once, however many blocks and
+           units hold it */
+        sp.ngroup = 0;
+        sp.naggs = 1;
+        sp.aggs = &aggs[3];
+        cr_assert_eq(sdb_exec_run(&qm, &sp, &r, &st, &err), SDB_OK, "%s", err.msg);
+        cr_assert_eq(r->nrows, 1);
+        cr_assert_eq(sdb_result_at(r, 0, 0)->u.i, (int64_t)nkrefs - 1, "pass %d", pass);
+        sdb_result_destroy(r);
+    }
+    for (int s = 0; s < 2; s++)
+        sdb_seg_close(seg[s]);
+    for (int u = 0; u < 3; u++)
+        sdb_batch_free(&b[u]);
+    tmpdir_teardown();
 }
