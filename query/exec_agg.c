@@ -74,7 +74,8 @@ static inline bool same_key(const uint8_t *a, const uint8_t *b, uint32_t len)
 static sdb_rc dict_gids(worker *w, partial *pt, const sdb_vec *v, const uint32_t *codes,
                         uint32_t ndict, const uint32_t *sel, uint32_t n, sdb_err *err)
 {
-    enum { AHEAD = 8, PENDING = UINT32_MAX };
+    enum { AHEAD = 8 };
+    const uint32_t PENDING = UINT32_MAX; /* a code met in this vector, its group not found yet */
     uint32_t np = 0, j;
     if (w->cfresh) {
         memset(w->cgid, 0, (size_t)ndict * sizeof *w->cgid);
