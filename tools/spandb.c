@@ -1,5 +1,6 @@
 /* spandb: the command-line entry point. Dispatches to one subcommand per file; the
  * table below is the single list of them. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,8 +42,20 @@ static void usage(FILE *f)
     fprintf(f, "\nrun 'spandb COMMAND --help' for the options of one command\n");
 }
 
+/* Queries build and drop hash tables of a few MB per morsel. With glibc's defaults each one
+ * is mmapped or trimmed back to the kernel when freed and faulted in again, zeroed, by the
+ * next morsel: on a day of spans grouped by user that was a third of the time. Keeping up to
+ * 128 MiB of freed heap, and serving blocks up to 32 MiB from it, reuses those pages
+ * (measured: q09 26 -> 18 ms, q10 163 -> 129 ms; an import's peak RSS grows by the kept heap). */
+static void tune_malloc(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
+}
+
 int main(int argc, char **argv)
 {
+    tune_malloc();
     if (argc < 2) {
         usage(stderr);
         return 2;
