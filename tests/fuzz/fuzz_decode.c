@@ -68,9 +68,11 @@ static void decode_block(int type, uint8_t enc, const uint8_t *src, size_t len, 
                         first[c] = i;
                         continue;
                     }
+                    /* (all-empty strings leave bytes.data NULL: no pointer arithmetic) */
                     if (off[i + 1] - off[i] != off[f + 1] - off[f] ||
-                        memcmp(bytes.data + off[i], bytes.data + off[f],
-                               (size_t)(off[i + 1] - off[i])) != 0)
+                        (off[i + 1] > off[i] &&
+                         memcmp(bytes.data + off[i], bytes.data + off[f],
+                                (size_t)(off[i + 1] - off[i])) != 0))
                         fail("rows of one code hold different strings", NULL);
                 }
                 free(first);
